@@ -1,0 +1,79 @@
+# mailfs: GNU make.  Sources are listed one per line; mkfile lists the
+# same ones (tests/buildlists.sh checks that they agree).
+
+SRCS = \
+	mailfs/util.c \
+	mailfs/err.c \
+	mailfs/box.c \
+	mailfs/box_mbox.c \
+	mailfs/msg.c \
+	mailfs/part.c \
+	mailfs/hdr.c \
+	mailfs/body.c \
+	mailfs/info.c \
+	mailfs/files.c \
+	mailfs/tree.c \
+	mailfs/srv_fuse.c \
+	mailfs/main.c
+
+HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h
+
+TESTSRCS = \
+	tests/check_main.c \
+	tests/check_mbox.c \
+	tests/check_model.c \
+	tests/check_files.c
+
+PKGS = gmime-3.0 libetpan fuse3 libcrypto
+DEBS = build-essential pkg-config libgmime-3.0-dev libetpan-dev libfuse3-dev fuse3 \
+	libssl-dev check 9base python3
+
+CC ?= cc
+OPT ?= -O2 -g
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(OPT) $(shell pkg-config --cflags $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c,$(SRCS))
+OBJS = $(SRCS:%.c=build/%.o)
+
+all: mailfs/mailfs
+
+build/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+mailfs/mailfs: $(OBJS)
+	$(CC) -o $@ $(OBJS) $(LIBS)
+
+# the same program with AddressSanitizer and UndefinedBehaviorSanitizer
+build/asan/mailfs: $(SRCS) $(HDRS)
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS_ALL) $(SAN) -o $@ $(SRCS) $(LIBS)
+
+build/check: $(TESTSRCS) $(LIBSRCS) $(HDRS) tests/check.h
+	$(CC) $(CFLAGS_ALL) -Imailfs -o $@ $(TESTSRCS) $(LIBSRCS) $(LIBS) $(shell pkg-config --libs check)
+
+build/asan/check: $(TESTSRCS) $(LIBSRCS) $(HDRS) tests/check.h
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS_ALL) $(SAN) -Imailfs -o $@ $(TESTSRCS) $(LIBSRCS) $(LIBS) $(shell pkg-config --libs check)
+
+# Unit suites, then the whole-tree and tool tests, plain and sanitized.
+check: all build/check build/asan/mailfs build/asan/check
+	tests/run.sh
+
+bench: all
+	tests/bench/run.sh
+
+# Install the Debian packages mailfs needs to build and test.
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBS); \
+	else \
+		echo "run as root: apt-get install -y $(DEBS)"; \
+	fi
+
+clean:
+	rm -rf build mailfs/mailfs
+
+.PHONY: all check bench deps clean

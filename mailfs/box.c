@@ -1,0 +1,125 @@
+/*
+ * The open mailboxes, in the order they were opened, and the table of
+ * backends that box_open asks in turn whether a path is theirs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fns.h"
+
+static const Boxops *backends[] = {
+	&mboxops,
+};
+
+static Box **boxes;
+static size_t nboxes;
+static uint32_t nextboxid = 1;	/* box 0 is the root directory */
+
+enum { Maxboxid = (1u << (64 - Qbits_msg - Qbits_part - Qbits_kind)) - 1 };
+
+Box *
+box_open(const char *path, const char *name)
+{
+	const Boxops *ops = NULL;
+
+	if (nextboxid > Maxboxid)
+		return seterr(EMFILE, "too many mailboxes opened"), NULL;
+	for (size_t i = 0; i < nelem(backends) && ops == NULL; i++)
+		if (backends[i]->probe(path))
+			ops = backends[i];
+	if (ops == NULL) {
+		seterr(EINVAL, "%s: not a mailbox this mailfs can read", path);
+		return NULL;
+	}
+	Box *b = ezalloc(sizeof *b);
+	b->name = estrdup(name);
+	b->path = estrdup(path);
+	b->ops = ops;
+	b->nextid = 1;
+	if (ops->open(b) < 0) {
+		free(b->msgs);
+		free(b->name);
+		free(b->path);
+		free(b);
+		return NULL;
+	}
+	b->id = nextboxid++;
+	boxes = erealloc(boxes, (nboxes + 1) * sizeof *boxes);
+	boxes[nboxes++] = b;
+	return b;
+}
+
+Box *
+box_byid(uint32_t id)
+{
+	for (size_t i = 0; i < nboxes; i++)
+		if (boxes[i]->id == id)
+			return boxes[i];
+	return NULL;
+}
+
+Box *
+box_byname(const char *name)
+{
+	for (size_t i = 0; i < nboxes; i++)
+		if (strcmp(boxes[i]->name, name) == 0)
+			return boxes[i];
+	return NULL;
+}
+
+Box *
+box_at(size_t i)
+{
+	return i < nboxes ? boxes[i] : NULL;
+}
+
+size_t
+box_msgindex(Box *b, uint32_t id)
+{
+	size_t lo = 0, hi = b->nmsgs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->msgs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+Msgent *
+box_msg(Box *b, uint32_t id)
+{
+	size_t i = box_msgindex(b, id);
+
+	return i < b->nmsgs && b->msgs[i].id == id ? &b->msgs[i] : NULL;
+}
+
+void
+box_add(Box *b, const Msgent *m)
+{
+	if (b->nmsgs == b->capmsgs) {
+		b->capmsgs = b->capmsgs ? 2 * b->capmsgs : 1024;
+		b->msgs = erealloc(b->msgs, b->capmsgs * sizeof *b->msgs);
+	}
+	b->msgs[b->nmsgs] = *m;
+	b->msgs[b->nmsgs].id = b->nextid++;
+	b->nmsgs++;
+}
+
+void
+box_closeall(void)
+{
+	for (size_t i = 0; i < nboxes; i++) {
+		Box *b = boxes[i];
+		b->ops->close(b);
+		free(b->msgs);
+		free(b->name);
+		free(b->path);
+		free(b);
+	}
+	free(boxes);
+	boxes = NULL;
+	nboxes = 0;
+}

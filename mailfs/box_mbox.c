@@ -1,0 +1,407 @@
+/*
+ * The mbox backend.  One pass over the file, mapped, finds the message
+ * boundaries: a boundary is a line that starts "From " and carries a
+ * sender and an asctime date (RFC 4155), so an unquoted "From " inside
+ * an mboxo body does not split a message unless it looks exactly like
+ * an envelope.  The blank line before a From_ line belongs to the
+ * separator, not to the message.
+ *
+ * The file is read under a shared fcntl lock, the lock Debian's
+ * delivery agents (procmail, postfix local, exim, dovecot-lda) take
+ * exclusively while they append, so we never see half a delivery.
+ * Message bytes are read later with pread, not through the mapping, so
+ * a file truncated behind our back gives an error, not SIGBUS.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "fns.h"
+
+typedef struct Mbox Mbox;
+struct Mbox {
+	int	fd;
+};
+
+enum {
+	Locktries = 300,		/* 100 ms apart: 30 s */
+	Dropwindow = 64 << 20,	/* unmap scanned pages this often */
+};
+
+static const char *wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+static int
+nameindex(const char *s, size_t n, const char **tab, int ntab)
+{
+	if (n != 3)
+		return -1;
+	for (int i = 0; i < ntab; i++)
+		if (strncasecmp(s, tab[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+static int
+number(const char *s, size_t n, int min, int max)
+{
+	int v = 0;
+
+	if (n == 0 || n > 4)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + s[i] - '0';
+	}
+	return v >= min && v <= max ? v : -1;
+}
+
+/* hh:mm or hh:mm:ss */
+static int
+hhmmss(const char *s, size_t n, struct tm *tm)
+{
+	if (n != 5 && n != 8)
+		return -1;
+	if (s[2] != ':' || (n == 8 && s[5] != ':'))
+		return -1;
+	tm->tm_hour = number(s, 2, 0, 23);
+	tm->tm_min = number(s + 3, 2, 0, 59);
+	tm->tm_sec = n == 8 ? number(s + 6, 2, 0, 60) : 0;
+	return tm->tm_hour < 0 || tm->tm_min < 0 || tm->tm_sec < 0 ? -1 : 0;
+}
+
+/* +hhmm or -hhmm: seconds east of UTC; 0 for a zone name */
+static long
+zoneoffset(const char *s, size_t n)
+{
+	if (n != 5 || (s[0] != '+' && s[0] != '-'))
+		return 0;
+	int hh = number(s + 1, 2, 0, 23), mm = number(s + 3, 2, 0, 59);
+	if (hh < 0 || mm < 0)
+		return 0;
+	return (s[0] == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+}
+
+enum { Maxtok = 16 };
+
+/*
+ * Is p[0..n), a line without its line end, an envelope line?  The
+ * accepted shapes are "From sender Www Mmm dd hh:mm[:ss] [zone] yyyy
+ * [zone]"; the sender may be empty or hold spaces, so the date is found
+ * by its shape, not its position.
+ */
+int
+mbox_fromline(const char *p, size_t n, int64_t *date)
+{
+	const char *tok[Maxtok];
+	size_t len[Maxtok];
+	int nt = 0;
+
+	if (n < 5 || memcmp(p, "From ", 5) != 0)
+		return 0;
+	for (size_t i = 5; i < n && nt < Maxtok;) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i == n)
+			break;
+		tok[nt] = p + i;
+		while (i < n && p[i] != ' ' && p[i] != '\t')
+			i++;
+		len[nt] = p + i - tok[nt];
+		nt++;
+	}
+	for (int w = 0; w + 4 < nt; w++) {
+		struct tm tm = { 0 };
+		long off = 0;
+		if (nameindex(tok[w], len[w], wdays, 7) < 0)
+			continue;
+		if ((tm.tm_mon = nameindex(tok[w + 1], len[w + 1], months, 12)) < 0)
+			continue;
+		if ((tm.tm_mday = number(tok[w + 2], len[w + 2], 1, 31)) < 0)
+			continue;
+		if (hhmmss(tok[w + 3], len[w + 3], &tm) < 0)
+			continue;
+		int y = -1, k = w + 4;
+		for (int z = 0; k < nt && z < 3 && y < 0; k++, z++) {
+			y = number(tok[k], len[k], 1900, 9999);
+			if (y < 0)
+				off = zoneoffset(tok[k], len[k]);
+		}
+		if (y < 0)
+			continue;
+		if (k < nt)
+			off = zoneoffset(tok[k], len[k]);
+		tm.tm_year = y - 1900;
+		if (date)
+			*date = (int64_t)timegm(&tm) - off;
+		return 1;
+	}
+	return 0;
+}
+
+static size_t
+linelen(const char *p, size_t n)
+{
+	const char *e = memchr(p, '\n', n);
+
+	return e ? (size_t)(e - p) : n;
+}
+
+/* Emit the message in p[start..end) */
+static void
+emit(const char *p, size_t start, size_t end, void (*fn)(void *, const Msgent *), void *arg)
+{
+	Msgent m = { 0 };
+	size_t ll = linelen(p + start, end - start);
+
+	m.off = start;
+	mbox_fromline(p + start, ll && p[start + ll - 1] == '\r' ? ll - 1 : ll, &m.date);
+	m.crlf = ll > 0 && p[start + ll - 1] == '\r';
+	m.envlen = ll < end - start ? ll + 1 : ll;
+	/* the separator: one blank line before the next From_ line */
+	if (m.crlf && end - start >= m.envlen + 2 && memcmp(p + end - 4, "\r\n\r\n", 4) == 0)
+		end -= 2;
+	else if (end - start >= m.envlen + 1 && end - start >= 2 && p[end - 1] == '\n' && p[end - 2] == '\n')
+		end -= 1;
+	m.len = end - start;
+	fn(arg, &m);
+}
+
+int
+mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void *arg)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')))
+		i += p[i] == '\r' ? 2 : 1;
+	if (i == n)
+		return 0;
+	size_t ll = linelen(p + i, n - i);
+	if (!mbox_fromline(p + i, ll && p[i + ll - 1] == '\r' ? ll - 1 : ll, NULL))
+		return seterr(EINVAL, "not an mbox file: it does not begin with a From line");
+	size_t start = i, pos = i + ll;
+	for (;;) {
+		const char *q = pos < n ? memmem(p + pos, n - pos, "\nFrom ", 6) : NULL;
+		if (q == NULL)
+			break;
+		size_t ls = q + 1 - p;
+		ll = linelen(p + ls, n - ls);
+		pos = ls + 5;
+		if (!mbox_fromline(p + ls, ll && p[ls + ll - 1] == '\r' ? ll - 1 : ll, NULL))
+			continue;
+		emit(p, start, ls, fn, arg);
+		start = ls;
+	}
+	emit(p, start, n, fn, arg);
+	return 0;
+}
+
+/*
+ * Undo mboxrd quoting: a line of one or more '>' then "From " loses one
+ * '>'.  mboxo files quote the same way but cannot be undone exactly;
+ * treating them as mboxrd restores the common case.
+ */
+void
+mbox_unquote(Buf *dst, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t ll = linelen(p + i, n - i), j = i;
+		while (j < i + ll && p[j] == '>')
+			j++;
+		size_t skip = j > i && i + ll - j >= 5 && memcmp(p + j, "From ", 5) == 0;
+		size_t end = i + ll < n ? i + ll + 1 : n;
+		bufadd(dst, p + i + skip, end - i - skip);
+		i = end;
+	}
+}
+
+static int
+lockfile(int fd, const char *path, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+
+	for (int i = 0; fcntl(fd, F_SETLK, &fl) < 0; i++) {
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return seterr(errno, "%s: cannot lock: %s", path, strerror(errno));
+		if (i == Locktries)
+			return seterr(EAGAIN, "%s: mailbox stays locked by another program", path);
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+static void
+unlockfile(int fd)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+	fcntl(fd, F_SETLK, &fl);
+}
+
+static int
+mboxprobe(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+typedef struct Scan Scan;
+struct Scan {
+	Box	*box;
+	const char	*base;
+	size_t	dropped;	/* bytes of the mapping already given back */
+};
+
+/*
+ * Give scanned pages back as we go, so that scanning a large mailbox
+ * does not make its whole size resident in mailfs.
+ */
+static void
+found(void *arg, const Msgent *m)
+{
+	Scan *s = arg;
+
+	box_add(s->box, m);
+	if (m->off - s->dropped >= Dropwindow) {
+		size_t upto = m->off & ~(size_t)(Dropwindow - 1);
+		madvise((char *)s->base + s->dropped, upto - s->dropped, MADV_DONTNEED);
+		s->dropped = upto;
+	}
+}
+
+static int
+mboxopen(Box *b)
+{
+	struct stat st;
+	int fd = open(b->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return seterr(errno, "%s: %s", b->path, strerror(errno));
+	if (lockfile(fd, b->path, F_RDLCK) < 0)
+		goto fail;
+	if (fstat(fd, &st) < 0) {
+		seterr(errno, "%s: %s", b->path, strerror(errno));
+		goto unlock;
+	}
+	b->mtime = st.st_mtime;
+	if (st.st_size > 0) {
+		void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			seterr(errno, "%s: cannot map: %s", b->path, strerror(errno));
+			goto unlock;
+		}
+		madvise(p, st.st_size, MADV_SEQUENTIAL);
+		Scan s = { b, p, 0 };
+		int r = mbox_scan(p, st.st_size, found, &s);
+		munmap(p, st.st_size);
+		if (r < 0) {
+			char why[128];
+			snprintf(why, sizeof why, "%s", errmsg());
+			seterr(errcode(), "%s: %s", b->path, why);
+			goto unlock;
+		}
+	}
+	unlockfile(fd);
+	Mbox *mb = ezalloc(sizeof *mb);
+	mb->fd = fd;
+	b->aux = mb;
+	return 0;
+unlock:
+	unlockfile(fd);
+fail:
+	close(fd);
+	return -1;
+}
+
+static void
+mboxclose(Box *b)
+{
+	Mbox *mb = b->aux;
+
+	if (mb) {
+		close(mb->fd);
+		free(mb);
+	}
+	b->aux = NULL;
+}
+
+static int
+readat(int fd, char *p, size_t n, uint64_t off)
+{
+	while (n > 0) {
+		ssize_t r = pread(fd, p, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return seterr(errno, "mailbox read: %s", strerror(errno));
+		if (r == 0)
+			return seterr(EIO, "mailbox was truncated by another program");
+		p += r;
+		n -= r;
+		off += r;
+	}
+	return 0;
+}
+
+/* CRLF to LF, in place */
+static size_t
+uncrlf(char *p, size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
+			p[j++] = p[i];
+	return j;
+}
+
+static int
+mboxfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
+{
+	Mbox *mb = b->aux;
+	size_t n = m->len;
+	char *p = emalloc(n + 1);
+
+	if (lockfile(mb->fd, b->path, F_RDLCK) < 0)
+		goto fail;
+	int r = readat(mb->fd, p, n, m->off);
+	unlockfile(mb->fd);
+	if (r < 0)
+		goto fail;
+	if (m->crlf)
+		n = uncrlf(p, n);
+	size_t el = m->envlen > n ? n : m->envlen;
+	if (m->crlf && el > 0)
+		el--;	/* the CR went with uncrlf */
+	bufreset(env);
+	bufadd(env, p, el);
+	if (env->n && env->p[env->n - 1] != '\n')
+		bufputc(env, '\n');
+	bufreset(raw);
+	bufadd(raw, p + el, n - el);
+	free(p);
+	return 0;
+fail:
+	free(p);
+	return -1;
+}
+
+const Boxops mboxops = {
+	.name = "mbox",
+	.probe = mboxprobe,
+	.open = mboxopen,
+	.close = mboxclose,
+	.fetch = mboxfetch,
+	.quoted = 1,
+};

@@ -1,0 +1,158 @@
+/*
+ * The data model of mailfs, in layer order: utilities and the error
+ * record, then mailbox backends (Box, Msgent, Boxops), then the message
+ * model (Msg, Part, Blob), then the transport-neutral file tree (Qid
+ * paths, Dirinfo).  A layer uses only the types above it here.
+ */
+#ifndef MAILFS_DAT_H
+#define MAILFS_DAT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <time.h>
+
+/* A growable byte string.  p is NUL-terminated whenever cap > 0. */
+typedef struct Buf Buf;
+struct Buf {
+	char	*p;
+	size_t	n;
+	size_t	cap;
+};
+
+/*
+ * Generated file content: immutable once made, shared by reference
+ * between the message cache and open files.
+ */
+typedef struct Blob Blob;
+struct Blob {
+	int	ref;	/* atomic */
+	size_t	n;
+	char	p[];	/* n bytes, then a NUL for convenience */
+};
+
+/* ---- mailbox backends ---- */
+
+typedef struct Box Box;
+typedef struct Boxops Boxops;
+typedef struct Msgent Msgent;
+
+/*
+ * One index entry per message, kept for the whole mailbox: it must stay
+ * small, since everything else about a message is derived on demand.
+ */
+struct Msgent {
+	uint64_t	off;	/* store offset of the message (its From_ line in mbox) */
+	uint64_t	len;	/* bytes from off to its end, the mbox separator excluded */
+	int64_t		date;	/* seconds, from the envelope (From_ line); 0 unknown */
+	uint32_t	id;	/* message number: ascending, never reused */
+	uint32_t	envlen;	/* length of the envelope line with its line end; 0 none */
+	uint8_t		crlf;	/* lines end in CRLF in the store */
+};
+
+/*
+ * A backend.  Every function returns 0 on success and -1 with the error
+ * record set.  The backend owns Box.aux.
+ */
+struct Boxops {
+	const char	*name;
+	/* 1 if path is this backend's kind of mailbox, 0 if not */
+	int	(*probe)(const char *path);
+	/* open the store and fill b->msgs */
+	int	(*open)(Box *b);
+	void	(*close)(Box *b);
+	/*
+	 * Read message m: raw gets the message without its envelope line,
+	 * LF line ends, mbox quoting kept as stored; env gets the envelope
+	 * line with its LF, or nothing when the store has none.
+	 */
+	int	(*fetch)(Box *b, const Msgent *m, Buf *raw, Buf *env);
+	/* bodies carry mboxrd ">From " quoting, to be undone when decoding */
+	int	quoted;
+};
+
+struct Box {
+	char		*name;	/* name in the tree, e.g. "mbox" */
+	char		*path;	/* absolute path of the store */
+	const Boxops	*ops;
+	void		*aux;	/* backend state */
+	uint32_t	id;	/* box number in qid paths; never reused */
+	Msgent		*msgs;	/* ascending id */
+	size_t		nmsgs;
+	size_t		capmsgs;
+	uint32_t	nextid;	/* next message number to hand out */
+	uint32_t	vers;	/* bumped on every change of the message set */
+	time_t		mtime;	/* last change */
+};
+
+/* ---- message model ---- */
+
+enum {	/* Part kinds: one directory each */
+	Kmessage,	/* a whole message: top level, or child 1 of an rfc822 part */
+	Kmultipart,	/* a multipart/x part below a message */
+	Krfc822,	/* a message/rfc822 part: one child, the inner message */
+	Kleaf,		/* anything else */
+};
+
+typedef struct Msg Msg;
+typedef struct Part Part;
+
+struct Part {
+	Msg	*msg;		/* borrowed: the Part lives and dies with its Msg */
+	Part	*parent;
+	Part	**kids;
+	int	nkids;
+	int	num;		/* number within parent, from 1; 0 for the top */
+	uint32_t	idx;	/* depth-first index within the message, top = 0 */
+	int	kind;
+	void	*obj;		/* GMimeObject of the entity (message or part) */
+	void	*env;		/* GMimeMessage supplying the envelope, or NULL */
+	Blob	**files;	/* generated contents, by file kind; NULL until made */
+};
+
+struct Msg {
+	Box	*box;		/* borrowed */
+	uint32_t	id;
+	int	ref;		/* users besides the cache */
+	Buf	raw;		/* as Boxops.fetch gives it */
+	Buf	env;		/* envelope line with LF, or synthesized */
+	size_t	hdrlen;		/* bytes of raw in the header, blank line excluded */
+	size_t	bodyoff;	/* offset of the body in raw */
+	int64_t	date;		/* seconds; see msg_date() */
+	void	*gm;		/* GMimeMessage of the whole message */
+	Part	**parts;	/* depth-first; parts[0] is the top entity */
+	uint32_t	nparts;
+	size_t	cost;		/* bytes charged against the cache */
+	Msg	*lprev, *lnext;	/* cache LRU list */
+	Msg	*hnext;		/* cache hash chain */
+};
+
+/* ---- file tree ---- */
+
+/*
+ * A qid path names one file for its whole life and is never reused:
+ *	box(8) | message(32) | part(18) | kind(6)
+ * Box 0 is the root directory; kind 0 is a directory.  Part is the
+ * depth-first index, which is stable because messages never change.
+ */
+typedef uint64_t Qpath;
+
+enum {
+	Qdir = 0,
+	Qbits_kind = 6,
+	Qbits_part = 18,
+	Qbits_msg = 32,
+};
+
+/* What a transport needs to know of one file. */
+typedef struct Dirinfo Dirinfo;
+struct Dirinfo {
+	Qpath		q;
+	int		isdir;
+	uint32_t	mode;	/* permission bits only */
+	uint64_t	length;
+	int64_t		mtime;
+	uint32_t	vers;
+	char		name[32];
+};
+
+#endif

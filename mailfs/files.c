@@ -1,0 +1,350 @@
+/*
+ * The files of a message or part directory, as a table: name, mode,
+ * where the file is listed, and the generator of its content.  Contents
+ * are made once per cached message and shared; stat lengths come from
+ * the same bytes a read returns.
+ */
+#include <errno.h>
+#include <string.h>
+#include <gmime/gmime.h>
+#include "fns.h"
+
+typedef void Gen(Buf *out, Part *p);
+
+static Gen genbcc, gencc, genfrom, genreplyto, gensender, gento, genbody, gendate, gendigest, gendisposition, genfilename,
+	genflags, genheader, geninfo, geninreplyto, genlines, genmessageid,
+	genmimeheader, genraw, genrawbody, genrawheader, genrawunix, gensize,
+	gensubject, gentype, genunixdate, genunixheader;
+
+/* listed in this order, before the numbered parts */
+static const struct {
+	const char	*name;
+	int	mode;
+	int	where;
+	Gen	*gen;
+} files[] = {
+	{ "bcc",	0444, Ftop | Fpart, genbcc },
+	{ "body",	0444, Ftop | Fpart, genbody },
+	{ "cc",		0444, Ftop | Fpart, gencc },
+	{ "date",	0444, Ftop | Fpart, gendate },
+	{ "digest",	0444, Ftop | Fpart, gendigest },
+	{ "disposition",0444, Ftop | Fpart, gendisposition },
+	{ "filename",	0444, Ftop | Fpart, genfilename },
+	{ "flags",	0444, Ftop, genflags },
+	{ "from",	0444, Ftop | Fpart, genfrom },
+	{ "header",	0444, Ftop | Fpart, genheader },
+	{ "info",	0444, Ftop | Fpart, geninfo },
+	{ "inreplyto",	0444, Ftop | Fpart, geninreplyto },
+	{ "lines",	0444, Ftop | Fpart, genlines },
+	{ "messageid",	0444, Ftop | Fpart, genmessageid },
+	{ "mimeheader",	0444, Ftop | Fpart, genmimeheader },
+	{ "raw",	0444, Ftop | Fpart, genraw },
+	{ "rawbody",	0444, Ftop | Fpart, genrawbody },
+	{ "rawheader",	0444, Ftop | Fpart, genrawheader },
+	{ "rawunix",	0444, Ftop, genrawunix },
+	{ "replyto",	0444, Ftop | Fpart, genreplyto },
+	{ "sender",	0444, Ftop | Fpart, gensender },
+	{ "size",	0444, Ftop | Fpart, gensize },
+	{ "subject",	0444, Ftop | Fpart, gensubject },
+	{ "to",		0444, Ftop | Fpart, gento },
+	{ "type",	0444, Ftop | Fpart, gentype },
+	{ "unixdate",	0444, Ftop, genunixdate },
+	{ "unixheader",	0444, Ftop, genunixheader },
+};
+
+int
+file_count(void)
+{
+	return nelem(files);
+}
+
+const char *
+file_name(int kind)
+{
+	return kind >= 1 && kind <= (int)nelem(files) ? files[kind - 1].name : NULL;
+}
+
+int
+file_kind(const char *name)
+{
+	for (size_t i = 0; i < nelem(files); i++)
+		if (strcmp(files[i].name, name) == 0)
+			return i + 1;
+	return 0;
+}
+
+int
+file_mode(int kind)
+{
+	return files[kind - 1].mode;
+}
+
+int
+file_where(int kind)
+{
+	return files[kind - 1].where;
+}
+
+Blob *
+file_content(Part *p, int kind)
+{
+	if (kind < 1 || kind > (int)nelem(files))
+		return seterr(ENOENT, "file does not exist"), NULL;
+	if (p->files[kind] == NULL) {
+		Buf b = { 0 };
+		files[kind - 1].gen(&b, p);
+		p->files[kind] = blobfrombuf(&b);
+		buffree(&b);
+		msg_charge(p->msg, sizeof(Blob) + p->files[kind]->n);
+	}
+	return blobref(p->files[kind]);
+}
+
+/* another file's content appended to out */
+static void
+append(Buf *out, Part *p, const char *name)
+{
+	Blob *b = file_content(p, file_kind(name));
+
+	bufadd(out, b->p, b->n);
+	blobunref(b);
+}
+
+/* where the header block of p's raw bytes ends, and its body starts */
+static void
+rawsplit(Part *p, const Blob *raw, size_t *hdrlen, size_t *bodyoff)
+{
+	if (p->parent == NULL) {
+		*hdrlen = p->msg->hdrlen;
+		*bodyoff = p->msg->bodyoff;
+		return;
+	}
+	if (raw->n && raw->p[0] == '\n') {
+		*hdrlen = 0;
+		*bodyoff = 1;
+		return;
+	}
+	const char *q = memmem(raw->p, raw->n, "\n\n", 2);
+	*hdrlen = q ? (size_t)(q - raw->p) + 1 : raw->n;
+	*bodyoff = q ? *hdrlen + 1 : raw->n;
+}
+
+static void
+addrs(Buf *out, Part *p, int which)
+{
+	if (p->env)
+		hdr_pairs(out, p->env, which);
+}
+
+static void genbcc(Buf *out, Part *p) { addrs(out, p, Abcc); }
+static void gencc(Buf *out, Part *p) { addrs(out, p, Acc); }
+static void genfrom(Buf *out, Part *p) { addrs(out, p, Afrom); }
+static void genreplyto(Buf *out, Part *p) { addrs(out, p, Areplyto); }
+static void gensender(Buf *out, Part *p) { addrs(out, p, Asender); }
+static void gento(Buf *out, Part *p) { addrs(out, p, Ato); }
+
+static void
+genbody(Buf *out, Part *p)
+{
+	body_decode(out, p);
+}
+
+static void
+gendate(Buf *out, Part *p)
+{
+	if (p->env)
+		hdr_unfolded(out, p->env, "Date");
+}
+
+static void
+gendigest(Buf *out, Part *p)
+{
+	Blob *b = file_content(p, file_kind(p->parent ? "raw" : "rawunix"));
+
+	info_digest(out, b->p, b->n);
+	blobunref(b);
+}
+
+static void
+gendisposition(Buf *out, Part *p)
+{
+	GMimeObject *o = part_mimeobj(p);
+	GMimeContentDisposition *d = o ? g_mime_object_get_content_disposition(o) : NULL;
+	const char *v = d ? g_mime_content_disposition_get_disposition(d) : NULL;
+
+	if (v && g_ascii_strcasecmp(v, "attachment") == 0)
+		bufputs(out, "file");
+	else if (v && g_ascii_strcasecmp(v, "inline") == 0)
+		bufputs(out, "inline");
+}
+
+/*
+ * The name a user may save the part under: a basename only, with
+ * whitespace, ';' and the characters a shell would act on made '_', so
+ * the "9p read ... > dest" line acme Mail prints is safe to run.
+ */
+static void
+genfilename(Buf *out, Part *p)
+{
+	GMimeObject *o = part_mimeobj(p);
+	const char *name = NULL;
+
+	if (o == NULL)
+		return;
+	if (GMIME_IS_PART(o))
+		name = g_mime_part_get_filename(GMIME_PART(o));
+	else {
+		name = g_mime_object_get_content_disposition_parameter(o, "filename");
+		if (name == NULL)
+			name = g_mime_object_get_content_type_parameter(o, "name");
+	}
+	if (name == NULL)
+		return;
+	const char *slash = strrchr(name, '/'), *bs = strrchr(name, '\\');
+	if (slash || bs)
+		name = (slash > bs ? slash : bs) + 1;
+	size_t start = out->n;
+	for (const char *c = name; *c; c++) {
+		unsigned char ch = *c;
+		if (ch <= ' ' || ch == 0x7f || strchr(";'\"`$&|<>*?()[]{}!#~\\", ch))
+			bufputc(out, '_');
+		else
+			bufputc(out, ch);
+	}
+	if (strcmp(out->p + start, ".") == 0 || strcmp(out->p + start, "..") == 0) {
+		out->n = start;
+		out->p[start] = 0;
+	}
+}
+
+static void
+genflags(Buf *out, Part *p)
+{
+	info_flags(out, p->msg);
+}
+
+static void
+genheader(Buf *out, Part *p)
+{
+	if (p->env)
+		hdr_all(out, p->env);
+}
+
+static void
+geninfo(Buf *out, Part *p)
+{
+	info_make(out, p);
+}
+
+static void
+geninreplyto(Buf *out, Part *p)
+{
+	if (p->env)
+		hdr_unfolded(out, p->env, "In-Reply-To");
+}
+
+static void
+genlines(Buf *out, Part *p)
+{
+	Blob *b = file_content(p, file_kind("rawbody"));
+	size_t n = 0;
+
+	for (const char *c = b->p; (c = memchr(c, '\n', b->p + b->n - c)) != NULL; c++)
+		n++;
+	bufprint(out, "%zu", n);
+	blobunref(b);
+}
+
+static void
+genmessageid(Buf *out, Part *p)
+{
+	if (p->env)
+		hdr_unfolded(out, p->env, "Message-ID");
+}
+
+static void
+genmimeheader(Buf *out, Part *p)
+{
+	if (p->parent == NULL || p->kind == Kmessage)
+		return;
+	Blob *b = file_content(p, file_kind("raw"));
+	size_t hl, bo;
+	rawsplit(p, b, &hl, &bo);
+	bufadd(out, b->p, hl);
+	blobunref(b);
+}
+
+static void
+genraw(Buf *out, Part *p)
+{
+	if (p->parent == NULL)
+		bufadd(out, p->msg->raw.p, p->msg->raw.n);
+	else
+		body_serialize(out, p->obj);
+}
+
+static void
+genrawbody(Buf *out, Part *p)
+{
+	Blob *b = file_content(p, file_kind("raw"));
+	size_t hl, bo;
+
+	rawsplit(p, b, &hl, &bo);
+	bufadd(out, b->p + bo, b->n - bo);
+	blobunref(b);
+}
+
+static void
+genrawheader(Buf *out, Part *p)
+{
+	if (p->kind != Kmessage)
+		return;
+	Blob *b = file_content(p, file_kind("raw"));
+	size_t hl, bo;
+	rawsplit(p, b, &hl, &bo);
+	bufadd(out, b->p, hl);
+	blobunref(b);
+}
+
+static void
+genrawunix(Buf *out, Part *p)
+{
+	bufadd(out, p->msg->env.p, p->msg->env.n);
+	append(out, p, "raw");
+}
+
+static void
+gensize(Buf *out, Part *p)
+{
+	Blob *b = file_content(p, file_kind("raw"));
+
+	bufprint(out, "%zu", b->n);
+	blobunref(b);
+}
+
+static void
+gensubject(Buf *out, Part *p)
+{
+	if (p->env)
+		hdr_subject(out, p->env);
+}
+
+static void
+gentype(Buf *out, Part *p)
+{
+	char t[128];
+
+	bufputs(out, part_typename(p, t, sizeof t));
+}
+
+static void
+genunixdate(Buf *out, Part *p)
+{
+	hdr_ctime(out, p->msg->date);
+}
+
+static void
+genunixheader(Buf *out, Part *p)
+{
+	bufadd(out, p->msg->env.p, p->msg->env.n);
+}

@@ -1,0 +1,106 @@
+/*
+ * Prototypes, one heading per file, in layer order.  Unless a comment
+ * says otherwise, functions returning int give 0 on success and -1 with
+ * the error record (err.c) set; pointers returned are borrowed.
+ */
+#ifndef MAILFS_FNS_H
+#define MAILFS_FNS_H
+
+#include <stdarg.h>
+#include "dat.h"
+
+#define nelem(a) (sizeof(a) / sizeof((a)[0]))
+
+/* util.c: allocation aborts on failure rather than returning NULL */
+void	*emalloc(size_t n);
+void	*ezalloc(size_t n);
+void	*erealloc(void *p, size_t n);
+char	*estrdup(const char *s);
+void	bufadd(Buf *b, const void *p, size_t n);
+void	bufputs(Buf *b, const char *s);
+void	bufputc(Buf *b, int c);
+void	bufprint(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void	bufreset(Buf *b);
+void	buffree(Buf *b);
+Blob	*blobnew(const void *p, size_t n);	/* caller holds the one reference */
+Blob	*blobfrombuf(Buf *b);			/* empties b */
+Blob	*blobref(Blob *b);
+void	blobunref(Blob *b);
+
+/* err.c: one error record per thread; code is an errno value */
+int	seterr(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int	errcode(void);
+const char	*errmsg(void);
+
+/* box.c: the open mailboxes and the backend registry */
+Box	*box_open(const char *path, const char *name);
+Box	*box_byid(uint32_t id);
+Box	*box_byname(const char *name);
+Box	*box_at(size_t i);	/* i-th box in the root listing, or NULL */
+Msgent	*box_msg(Box *b, uint32_t id);	/* NULL if no such message */
+size_t	box_msgindex(Box *b, uint32_t id);	/* index of the first id >= id */
+void	box_add(Box *b, const Msgent *m);	/* assigns m's number */
+void	box_closeall(void);
+
+/* box_mbox.c */
+extern const Boxops mboxops;
+/* scanner, exposed for tests: calls fn for each message found in p[0..n) */
+int	mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void *arg);
+int	mbox_fromline(const char *p, size_t n, int64_t *date);
+void	mbox_unquote(Buf *dst, const char *p, size_t n);
+
+/* msg.c: the bounded cache of parsed messages */
+void	msg_init(size_t cachebytes);
+Msg	*msg_get(Box *b, uint32_t id);	/* counted reference; release with msg_put */
+void	msg_put(Msg *m);
+Part	*msg_part(Msg *m, uint32_t idx);	/* NULL if no such part */
+void	msg_charge(Msg *m, size_t n);
+void	msg_flush(void);
+
+/* part.c: the MIME tree of a message */
+int	part_build(Msg *m);
+void	part_free(Msg *m);
+const char	*part_typename(Part *p, char *buf, size_t n);	/* lowercase type/subtype */
+void	*part_mimeobj(Part *p);	/* GMimeObject with the content's MIME headers */
+void	*part_opts(void);	/* the GMimeParserOptions mailfs decodes with */
+
+/* hdr.c: header values as the spec's files want them */
+void	hdr_pairs(Buf *out, void *gmessage, int which);
+void	hdr_text(Buf *out, const char *raw);
+void	hdr_unfolded(Buf *out, void *gmessage, const char *name);
+void	hdr_all(Buf *out, void *gmessage);
+void	hdr_subject(Buf *out, void *gmessage);
+void	hdr_ctime(Buf *out, int64_t secs);
+int64_t	hdr_date(const char *value);	/* 0 when unparsable */
+enum { Afrom, Ato, Acc, Abcc, Areplyto, Asender };
+
+/* body.c: decoded bodies */
+void	body_decode(Buf *out, Part *p);
+void	body_utf8(Buf *out, const char *p, size_t n, const char *charset);
+void	body_serialize(Buf *out, void *gmimeobject);
+
+/* files.c: the files of a message or part directory */
+enum { Ftop = 1, Fpart = 2 };
+int	file_count(void);
+const char	*file_name(int kind);	/* kind 1..file_count() */
+int	file_kind(const char *name);	/* 0 if none */
+int	file_mode(int kind);
+int	file_where(int kind);		/* Ftop|Fpart */
+Blob	*file_content(Part *p, int kind);	/* counted reference, or NULL + err */
+
+/* info.c */
+void	info_make(Buf *out, Part *p);
+void	info_digest(Buf *out, const char *p, size_t n);
+void	info_flags(Buf *out, Msg *m);
+
+/* tree.c: the file tree both transports serve; all calls take the tree lock */
+void	tree_init(void);
+int	tree_walk(Qpath dir, const char *name, Qpath *q);
+int	tree_stat(Qpath q, Dirinfo *d);
+int	tree_readdir(Qpath dir, uint64_t off,
+		int (*fn)(void *arg, const Dirinfo *d, uint64_t next), void *arg);
+Blob	*tree_read(Qpath q);	/* whole content; counted reference */
+int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
+#define QROOT ((Qpath)0)
+
+#endif

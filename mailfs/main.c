@@ -1,0 +1,103 @@
+/*
+ * mailfs: serve a mailbox as a upas/fs file tree.  This file only reads
+ * the command line, checks what it names and starts a transport.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fns.h"
+#include "srv.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-m mountpoint] [mailbox]\n");
+	exit(2);
+}
+
+static const char *
+defaultbox(char *buf, size_t n)
+{
+	const char *mail = getenv("MAIL"), *user = getenv("USER");
+
+	if (mail && *mail)
+		return mail;
+	if (user == NULL || !*user) {
+		struct passwd *pw = getpwuid(getuid());
+		user = pw ? pw->pw_name : "unknown";
+	}
+	snprintf(buf, n, "/var/mail/%s", user);
+	return buf;
+}
+
+/* a mount point must be an empty directory */
+static int
+checkmount(const char *mnt)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	if (stat(mnt, &st) < 0 || (S_ISDIR(st.st_mode) && (d = opendir(mnt)) == NULL)) {
+		fprintf(stderr, "mailfs: mount point %s: %s\n", mnt, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "mailfs: mount point %s is not a directory\n", mnt);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			closedir(d);
+			fprintf(stderr, "mailfs: mount point %s is not an empty directory\n", mnt);
+			return -1;
+		}
+	closedir(d);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int c, foreground = 0, readonly = 0, trace = 0;
+	const char *mnt = NULL;
+	char dflt[PATH_MAX], path[PATH_MAX];
+
+	while ((c = getopt(argc, argv, "frDm:")) != -1)
+		switch (c) {
+		case 'f': foreground = 1; break;
+		case 'r': readonly = 1; break;
+		case 'D': trace = 1; break;
+		case 'm': mnt = optarg; break;
+		default: usage();
+		}
+	if (argc - optind > 1)
+		usage();
+	const char *box = optind < argc ? argv[optind] : defaultbox(dflt, sizeof dflt);
+	if (mnt == NULL) {
+		fprintf(stderr, "mailfs: no mount point: give -m mountpoint\n");
+		usage();
+	}
+	if (realpath(box, path) == NULL || access(path, R_OK) < 0) {
+		fprintf(stderr, "mailfs: %s: %s\n", box, strerror(errno));
+		return 1;
+	}
+	if (checkmount(mnt) < 0)
+		return 1;
+	tree_init();
+	msg_init(0);
+	if (box_open(path, "mbox") == NULL) {
+		fprintf(stderr, "mailfs: %s\n", errmsg());
+		return 1;
+	}
+	int r = srv_fuse(mnt, foreground, readonly, trace);
+	msg_flush();
+	box_closeall();
+	return r;
+}

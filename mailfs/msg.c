@@ -1,0 +1,173 @@
+/*
+ * The message cache.  At start only the index entries (Msgent) exist;
+ * a message is read and parsed the first time any of its files is
+ * needed, and kept here until the cache is over its byte budget and no
+ * one holds it.  Each Msg is charged for its raw bytes, an estimate of
+ * its parse tree, and every file content generated from it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fns.h"
+
+enum { Nhash = 4096 };
+
+static Msg *hash[Nhash];
+static Msg lru = { .lprev = &lru, .lnext = &lru };	/* most recent first */
+static size_t budget = 32 << 20;
+static size_t used;
+
+void
+msg_init(size_t cachebytes)
+{
+	if (cachebytes)
+		budget = cachebytes;
+}
+
+static unsigned
+hashof(uint32_t box, uint32_t id)
+{
+	return (box * 2654435761u ^ id) % Nhash;
+}
+
+static void
+unlink_lru(Msg *m)
+{
+	m->lprev->lnext = m->lnext;
+	m->lnext->lprev = m->lprev;
+}
+
+static void
+push_lru(Msg *m)
+{
+	m->lnext = lru.lnext;
+	m->lprev = &lru;
+	lru.lnext->lprev = m;
+	lru.lnext = m;
+}
+
+static void
+msgfree(Msg *m)
+{
+	Msg **l = &hash[hashof(m->box->id, m->id)];
+
+	while (*l != m)
+		l = &(*l)->hnext;
+	*l = m->hnext;
+	unlink_lru(m);
+	used -= m->cost;
+	part_free(m);
+	buffree(&m->raw);
+	buffree(&m->env);
+	free(m);
+}
+
+static void
+evict(void)
+{
+	Msg *m = lru.lprev;
+
+	while (used > budget && m != &lru) {
+		Msg *prev = m->lprev;
+		if (m->ref == 0)
+			msgfree(m);
+		m = prev;
+	}
+}
+
+void
+msg_charge(Msg *m, size_t n)
+{
+	m->cost += n;
+	used += n;
+}
+
+void
+msg_flush(void)
+{
+	size_t keep = budget;
+
+	budget = 0;
+	evict();
+	budget = keep;
+}
+
+/* header block: up to the first empty line */
+static void
+splithead(Msg *m)
+{
+	const char *p = m->raw.p;
+	size_t n = m->raw.n;
+
+	if (n > 0 && p[0] == '\n') {
+		m->hdrlen = 0;
+		m->bodyoff = 1;
+		return;
+	}
+	const char *q = n ? memmem(p, n, "\n\n", 2) : NULL;
+	m->hdrlen = q ? (size_t)(q - p) + 1 : n;
+	m->bodyoff = q ? m->hdrlen + 1 : n;
+}
+
+static int
+load(Msg *m)
+{
+	Msgent *e = box_msg(m->box, m->id);
+
+	if (e == NULL)
+		return seterr(ENOENT, "no such message");
+	if (m->box->ops->fetch(m->box, e, &m->raw, &m->env) < 0)
+		return -1;
+	if (m->raw.cap == 0)
+		bufadd(&m->raw, "", 0);
+	splithead(m);
+	m->date = e->date;
+	if (part_build(m) < 0)
+		return -1;
+	return 0;
+}
+
+Msg *
+msg_get(Box *b, uint32_t id)
+{
+	unsigned h = hashof(b->id, id);
+	Msg *m;
+
+	for (m = hash[h]; m; m = m->hnext)
+		if (m->box == b && m->id == id) {
+			unlink_lru(m);
+			push_lru(m);
+			m->ref++;
+			return m;
+		}
+	m = ezalloc(sizeof *m);
+	m->box = b;
+	m->id = id;
+	if (load(m) < 0) {
+		part_free(m);
+		buffree(&m->raw);
+		buffree(&m->env);
+		free(m);
+		return NULL;
+	}
+	m->hnext = hash[h];
+	hash[h] = m;
+	push_lru(m);
+	msg_charge(m, sizeof *m + 3 * m->raw.n + m->env.n + m->nparts * 256);
+	m->ref = 1;
+	evict();
+	return m;
+}
+
+void
+msg_put(Msg *m)
+{
+	if (m && --m->ref == 0)
+		evict();
+}
+
+Part *
+msg_part(Msg *m, uint32_t idx)
+{
+	return idx < m->nparts ? m->parts[idx] : NULL;
+}

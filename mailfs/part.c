@@ -1,0 +1,207 @@
+/*
+ * The MIME tree of a message, as directories.  The top entity is the
+ * message itself; a multipart has one numbered child per body part; a
+ * message/rfc822 part has exactly one child, the inner message as a
+ * whole, whose own parts hang below it (the 9front model the spec
+ * chooses).  Parts are kept in depth-first order, and that index is the
+ * part field of their qid paths.
+ *
+ * Every GMime object belongs to the message's GMimeMessage; Parts only
+ * borrow them, and part_free drops the one reference.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gmime/gmime.h>
+#include "fns.h"
+
+enum {
+	Maxparts = 1 << Qbits_part,
+	Maxdepth = 4096,	/* deeper nesting is served as an opaque leaf */
+};
+
+static GMimeParserOptions *opts;
+
+static GMimeParserOptions *
+parseropts(void)
+{
+	static const char *fallback[] = { "UTF-8", "iso-8859-1", NULL };
+
+	if (opts == NULL) {
+		g_mime_init();
+		opts = g_mime_parser_options_new();
+		g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_fallback_charsets(opts, fallback);
+	}
+	return opts;
+}
+
+void *
+part_opts(void)
+{
+	return parseropts();
+}
+
+static Part *
+newpart(Msg *m, Part *parent, int num, int kind, GMimeObject *obj, GMimeMessage *env)
+{
+	if (m->nparts >= Maxparts)
+		return NULL;
+	Part *p = ezalloc(sizeof *p);
+	p->msg = m;
+	p->parent = parent;
+	p->num = num;
+	p->kind = kind;
+	p->obj = obj;
+	p->env = env;
+	p->idx = m->nparts;
+	p->files = ezalloc((file_count() + 1) * sizeof *p->files);
+	if ((m->nparts & (m->nparts - 1)) == 0)
+		m->parts = erealloc(m->parts, (m->nparts ? 2 * m->nparts : 1) * sizeof *m->parts);
+	m->parts[m->nparts++] = p;
+	if (parent) {
+		parent->kids = erealloc(parent->kids, (parent->nkids + 1) * sizeof *parent->kids);
+		parent->kids[parent->nkids++] = p;
+	}
+	return p;
+}
+
+static void addentity(Msg *m, Part *parent, int num, GMimeObject *o, int depth);
+
+static void
+addkids(Msg *m, Part *p, GMimeObject *content, int depth)
+{
+	if (content == NULL || !GMIME_IS_MULTIPART(content) || depth >= Maxdepth)
+		return;
+	GMimeMultipart *mp = GMIME_MULTIPART(content);
+	int n = g_mime_multipart_get_count(mp);
+	for (int i = 0; i < n; i++)
+		addentity(m, p, i + 1, g_mime_multipart_get_part(mp, i), depth + 1);
+}
+
+static void
+addentity(Msg *m, Part *parent, int num, GMimeObject *o, int depth)
+{
+	Part *p;
+
+	if (GMIME_IS_MULTIPART(o) && depth < Maxdepth) {
+		if ((p = newpart(m, parent, num, Kmultipart, o, NULL)) != NULL)
+			addkids(m, p, o, depth);
+	} else if (GMIME_IS_MESSAGE_PART(o) && depth < Maxdepth) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		p = newpart(m, parent, num, Krfc822, o, inner);
+		if (p && inner) {
+			Part *c = newpart(m, p, 1, Kmessage, GMIME_OBJECT(inner), inner);
+			if (c)
+				addkids(m, c, g_mime_message_get_mime_part(inner), depth + 1);
+		}
+	} else
+		newpart(m, parent, num, Kleaf, o, NULL);
+}
+
+/* the envelope date and line, when the store had none */
+static void
+envelope(Msg *m, GMimeMessage *gm)
+{
+	if (m->date == 0) {
+		const char *d = g_mime_object_get_header(GMIME_OBJECT(gm), "Date");
+		m->date = d ? hdr_date(d) : 0;
+	}
+	if (m->date == 0) {
+		const char *r = g_mime_object_get_header(GMIME_OBJECT(gm), "Received");
+		const char *semi = r ? strrchr(r, ';') : NULL;
+		m->date = semi ? hdr_date(semi + 1) : 0;
+	}
+	if (m->env.n == 0) {
+		InternetAddressList *from = g_mime_message_get_from(gm);
+		const char *addr = "???";
+		if (from && internet_address_list_length(from) > 0) {
+			InternetAddress *a = internet_address_list_get_address(from, 0);
+			if (INTERNET_ADDRESS_IS_MAILBOX(a))
+				addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+		}
+		bufprint(&m->env, "From %s ", addr && *addr ? addr : "???");
+		hdr_ctime(&m->env, m->date);
+	}
+}
+
+int
+part_build(Msg *m)
+{
+	Buf unq = { 0 };
+	const char *p = m->raw.p;
+	size_t n = m->raw.n;
+
+	if (m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
+		mbox_unquote(&unq, p, n);
+		p = unq.p;
+		n = unq.n;
+	}
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(p, n);
+	buffree(&unq);
+	GMimeParser *parser = g_mime_parser_new_with_stream(s);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	GMimeMessage *gm = g_mime_parser_construct_message(parser, parseropts());
+	g_object_unref(parser);
+	g_object_unref(s);
+	if (gm == NULL) {
+		/* nothing GMime recognises: serve an empty text message */
+		gm = g_mime_message_new(FALSE);
+		GMimeTextPart *t = g_mime_text_part_new();
+		g_mime_message_set_mime_part(gm, GMIME_OBJECT(t));
+		g_object_unref(t);
+	}
+	m->gm = gm;
+	Part *top = newpart(m, NULL, 0, Kmessage, GMIME_OBJECT(gm), gm);
+	addkids(m, top, g_mime_message_get_mime_part(gm), 0);
+	envelope(m, gm);
+	return 0;
+}
+
+void
+part_free(Msg *m)
+{
+	for (uint32_t i = 0; i < m->nparts; i++) {
+		Part *p = m->parts[i];
+		for (int k = 0; k <= file_count(); k++)
+			blobunref(p->files[k]);
+		free(p->files);
+		free(p->kids);
+		free(p);
+	}
+	free(m->parts);
+	m->parts = NULL;
+	m->nparts = 0;
+	if (m->gm)
+		g_object_unref(m->gm);
+	m->gm = NULL;
+}
+
+/* The object whose headers say what the entity's content is. */
+void *
+part_mimeobj(Part *p)
+{
+	if (p->kind == Kmessage)
+		return g_mime_message_get_mime_part(GMIME_MESSAGE(p->obj));
+	return p->obj;
+}
+
+const char *
+part_typename(Part *p, char *buf, size_t n)
+{
+	GMimeObject *o = part_mimeobj(p);
+	GMimeContentType *ct = o ? g_mime_object_get_content_type(o) : NULL;
+	const char *t = ct ? g_mime_content_type_get_media_type(ct) : NULL;
+	const char *s = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+
+	if (t == NULL || s == NULL || !*t || !*s)
+		snprintf(buf, n, "text/plain");
+	else
+		snprintf(buf, n, "%s/%s", t, s);
+	for (char *c = buf; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c += 'a' - 'A';
+	return buf;
+}

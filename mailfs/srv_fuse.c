@@ -1,0 +1,388 @@
+/*
+ * The FUSE transport (libfuse 3 low-level API).  Inode numbers are qid
+ * paths plus one, so they are stable and need no table.  A file is
+ * materialised when opened into a memfd (its container), whose content
+ * is fixed for that open and read with splice; message files never
+ * change, so the kernel may cache pages, entries and attributes for
+ * long.  Each request is answered exactly once, in the handler.
+ */
+#define FUSE_USE_VERSION 312
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "fns.h"
+#include "srv.h"
+
+static const double Cachesecs = 3600;	/* message trees never change */
+static int tracing;
+
+#define trace(...) do { if (tracing) fprintf(stderr, "fuse: " __VA_ARGS__); } while (0)
+
+static Qpath
+toq(fuse_ino_t ino)
+{
+	return (Qpath)ino - 1;
+}
+
+static fuse_ino_t
+toino(Qpath q)
+{
+	return (fuse_ino_t)(q + 1);
+}
+
+static void
+fail(fuse_req_t req)
+{
+	int e = errcode() ? errcode() : EIO;
+
+	trace("error %d %s\n", e, errmsg());
+	fuse_reply_err(req, e);
+}
+
+static void
+toattr(struct stat *st, const Dirinfo *d)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = toino(d->q);
+	st->st_mode = (d->isdir ? S_IFDIR : S_IFREG) | d->mode;
+	st->st_nlink = d->isdir ? 2 : 1;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_size = d->length;
+	st->st_blksize = 4096;
+	st->st_blocks = (d->length + 511) / 512;
+	st->st_atime = st->st_mtime = st->st_ctime = d->mtime;
+}
+
+static void
+toentry(struct fuse_entry_param *e, const Dirinfo *d)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = toino(d->q);
+	e->generation = 1;
+	toattr(&e->attr, d);
+	e->attr_timeout = Cachesecs;
+	e->entry_timeout = Cachesecs;
+}
+
+static void
+fs_init(void *data, struct fuse_conn_info *conn)
+{
+	(void)data;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
+		conn->want |= FUSE_CAP_SPLICE_MOVE;
+}
+
+static void
+fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	Qpath q;
+	Dirinfo d;
+	struct fuse_entry_param e;
+
+	trace("lookup %lu %s\n", (unsigned long)parent, name);
+	if (tree_walk(toq(parent), name, &q) < 0 || tree_stat(q, &d) < 0) {
+		fail(req);
+		return;
+	}
+	toentry(&e, &d);
+	fuse_reply_entry(req, &e);
+}
+
+static void
+fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
+}
+
+static void
+fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+static void
+fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Dirinfo d;
+	struct stat st;
+
+	(void)fi;
+	trace("getattr %lu\n", (unsigned long)ino);
+	if (tree_stat(toq(ino), &d) < 0) {
+		fail(req);
+		return;
+	}
+	toattr(&st, &d);
+	fuse_reply_attr(req, &st, Cachesecs);
+}
+
+static void
+fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)attr;
+	(void)fi;
+	trace("setattr %lu\n", (unsigned long)ino);
+	fuse_reply_err(req, to_set & FUSE_SET_ATTR_SIZE ? EACCES : EPERM);
+}
+
+static void
+fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Dirinfo d;
+
+	trace("opendir %lu\n", (unsigned long)ino);
+	if (tree_stat(toq(ino), &d) < 0) {
+		fail(req);
+		return;
+	}
+	if (!d.isdir) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+typedef struct Fill Fill;
+struct Fill {
+	fuse_req_t	req;
+	char	*buf;
+	size_t	size;
+	size_t	used;
+	int	plus;
+};
+
+static int
+fill(void *arg, const Dirinfo *d, uint64_t next)
+{
+	Fill *f = arg;
+	size_t n;
+
+	if (f->plus) {
+		struct fuse_entry_param e;
+		toentry(&e, d);
+		n = fuse_add_direntry_plus(f->req, f->buf + f->used, f->size - f->used, d->name, &e, next);
+	} else {
+		struct stat st;
+		toattr(&st, d);
+		n = fuse_add_direntry(f->req, f->buf + f->used, f->size - f->used, d->name, &st, next);
+	}
+	if (n > f->size - f->used)
+		return 1;	/* full: this entry comes in the next call */
+	f->used += n;
+	return 0;
+}
+
+static void
+readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
+{
+	Fill f = { req, emalloc(size), size, 0, plus };
+
+	trace("readdir%s %lu off %lld\n", plus ? "plus" : "", (unsigned long)ino, (long long)off);
+	if (tree_readdir(toq(ino), off, fill, &f) < 0)
+		fail(req);
+	else
+		fuse_reply_buf(req, f.buf, f.used);
+	free(f.buf);
+}
+
+static void
+fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir(req, ino, size, off, 0);
+}
+
+static void
+fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir(req, ino, size, off, 1);
+}
+
+/* a memfd holding the whole content: the container for one open */
+static int
+container(const Blob *b)
+{
+	int fd = memfd_create("mailfs", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return seterr(errno, "memfd: %s", strerror(errno));
+	for (size_t done = 0; done < b->n;) {
+		ssize_t r = write(fd, b->p + done, b->n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			return seterr(e, "memfd write: %s", strerror(e));
+		}
+		done += r;
+	}
+	return fd;
+}
+
+static void
+fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Qpath q = toq(ino);
+	Blob *b;
+	int fd;
+
+	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
+	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
+	    (b = tree_read(q)) == NULL) {
+		fail(req);
+		return;
+	}
+	fd = container(b);
+	blobunref(b);
+	if (fd < 0) {
+		fail(req);
+		return;
+	}
+	fi->fh = fd;
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	if (fuse_reply_open(req, fi) != 0)
+		close(fd);	/* the open was interrupted: no release will come */
+}
+
+static void
+fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+
+	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = fi->fh;
+	bv.buf[0].pos = off;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void
+fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	trace("release %lu\n", (unsigned long)ino);
+	close(fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void
+fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)ino; (void)buf; (void)size; (void)off; (void)fi;
+	fuse_reply_err(req, EACCES);
+}
+
+/* the tree has no files to create, link or rename */
+static void
+fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)parent; (void)name; (void)mode; (void)rdev;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent; (void)name; (void)mode;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent; (void)name;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+	const char *newname, unsigned int flags)
+{
+	(void)parent; (void)name; (void)newparent; (void)newname; (void)flags;
+	fuse_reply_err(req, EACCES);
+}
+
+static void
+fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)parent; (void)name; (void)mode; (void)fi;
+	fuse_reply_err(req, EACCES);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = fs_init,
+	.lookup = fs_lookup,
+	.forget = fs_forget,
+	.forget_multi = fs_forget_multi,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.opendir = fs_opendir,
+	.readdir = fs_readdir,
+	.readdirplus = fs_readdirplus,
+	.open = fs_open,
+	.read = fs_read,
+	.release = fs_release,
+	.write = fs_write,
+	.mknod = fs_mknod,
+	.mkdir = fs_mkdir,
+	.unlink = fs_unlink,
+	.rmdir = fs_unlink,
+	.rename = fs_rename,
+	.create = fs_create,
+};
+
+int
+srv_fuse(const char *mnt, int foreground, int readonly, int trace)
+{
+	char opts[] = "fsname=mailfs,subtype=mailfs,default_permissions,auto_unmount";
+	char *argv[] = { "mailfs", "-o", opts, readonly ? "-oro" : NULL, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(readonly ? 4 : 3, argv);
+	struct fuse_session *se;
+	int ret = 1;
+
+	tracing = trace;
+	se = fuse_session_new(&args, &ops, sizeof ops, NULL);
+	if (se == NULL) {
+		fprintf(stderr, "mailfs: cannot start FUSE session\n");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) != 0) {
+		fprintf(stderr, "mailfs: cannot set signal handlers\n");
+		goto destroy;
+	}
+	if (fuse_session_mount(se, mnt) != 0) {
+		fprintf(stderr, "mailfs: cannot mount on %s\n", mnt);
+		goto signals;
+	}
+	/* the parent returns once the mount exists, so "mailfs -m d && ls d" cannot race */
+	if (fuse_daemonize(foreground) != 0)
+		goto unmount;
+	ret = fuse_session_loop(se) < 0 ? 1 : 0;
+unmount:
+	fuse_session_unmount(se);
+signals:
+	fuse_remove_signal_handlers(se);
+destroy:
+	fuse_session_destroy(se);
+out:
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,308 @@
+/*
+ * The file tree, for both transports: walk, stat, readdir and read by
+ * qid path.  A qid path encodes box, message, part and file kind, so
+ * any path can be resolved without a node table, and none is ever
+ * reused because message numbers are not.
+ *
+ * Concurrency: one lock over the tree and everything below it (boxes,
+ * the message cache, GMime); transports call in from any thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "fns.h"
+
+static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
+static time_t started;
+
+#define QBOX(q)		((uint32_t)((q) >> (Qbits_msg + Qbits_part + Qbits_kind)))
+#define QMSG(q)		((uint32_t)((q) >> (Qbits_part + Qbits_kind)))
+#define QPART(q)	((uint32_t)(((q) >> Qbits_kind) & ((1u << Qbits_part) - 1)))
+#define QKIND(q)	((int)((q) & ((1u << Qbits_kind) - 1)))
+
+static Qpath
+mkq(uint32_t box, uint32_t msg, uint32_t part, int kind)
+{
+	return (Qpath)box << (Qbits_msg + Qbits_part + Qbits_kind) |
+		(Qpath)msg << (Qbits_part + Qbits_kind) |
+		(Qpath)part << Qbits_kind | (Qpath)kind;
+}
+
+void
+tree_init(void)
+{
+	started = time(NULL);
+}
+
+/* A resolved path: what the bits of a qid name. */
+typedef struct Node Node;
+struct Node {
+	Box	*box;	/* NULL for the root */
+	Msgent	*ent;	/* NULL above messages */
+	Msg	*msg;	/* held reference when part or file of a message */
+	Part	*part;
+	int	kind;
+};
+
+static void
+release(Node *n)
+{
+	msg_put(n->msg);
+	n->msg = NULL;
+}
+
+static int
+resolve(Qpath q, Node *n)
+{
+	memset(n, 0, sizeof *n);
+	n->kind = QKIND(q);
+	if (QBOX(q) == 0)
+		return q == QROOT ? 0 : seterr(ENOENT, "file does not exist");
+	if ((n->box = box_byid(QBOX(q))) == NULL)
+		return seterr(ENOENT, "no such mailbox");
+	if (QMSG(q) == 0)
+		return n->kind == Qdir && QPART(q) == 0 ? 0 : seterr(ENOENT, "file does not exist");
+	if ((n->ent = box_msg(n->box, QMSG(q))) == NULL)
+		return seterr(ENOENT, "no such message");
+	if (n->kind == Qdir && QPART(q) == 0)
+		return 0;	/* a message directory needs no parse */
+	if ((n->msg = msg_get(n->box, QMSG(q))) == NULL)
+		return -1;
+	if ((n->part = msg_part(n->msg, QPART(q))) == NULL) {
+		release(n);
+		return seterr(ENOENT, "no such part");
+	}
+	return 0;
+}
+
+static int
+isnumber(const char *s)
+{
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+static int
+listed(Part *p, int kind)
+{
+	return file_where(kind) & (p->parent == NULL ? Ftop : Fpart);
+}
+
+/* a file name in a message or part directory; body.jpg and the like mean body */
+static int
+filekind(Part *p, const char *name)
+{
+	int k = file_kind(name);
+
+	if (k == 0 && name[0] >= 'a' && name[0] <= 'z' && strchr(name, '.')) {
+		char base[32];
+		snprintf(base, sizeof base, "%.*s", (int)(strchr(name, '.') - name), name);
+		k = file_kind(base);
+	}
+	return k && listed(p, k) ? k : 0;
+}
+
+static int
+walk1(Qpath dir, const char *name, Qpath *q)
+{
+	Node n;
+
+	if (resolve(dir, &n) < 0)
+		return -1;
+	int r = 0;
+	if (n.kind != Qdir)
+		r = seterr(ENOTDIR, "not a directory");
+	else if (strcmp(name, "..") == 0) {
+		if (n.box == NULL || n.ent == NULL)
+			*q = n.box ? QROOT : QROOT;
+		else if (n.part == NULL || n.part->parent == NULL)
+			*q = n.part ? mkq(n.box->id, n.ent->id, 0, Qdir) : mkq(n.box->id, 0, 0, Qdir);
+		else
+			*q = mkq(n.box->id, n.ent->id, n.part->parent->idx, Qdir);
+	} else if (n.box == NULL) {
+		Box *b = box_byname(name);
+		if (b)
+			*q = mkq(b->id, 0, 0, Qdir);
+		else
+			r = seterr(ENOENT, "file does not exist");
+	} else if (n.ent == NULL) {
+		Msgent *e = isnumber(name) ? box_msg(n.box, strtoul(name, NULL, 10)) : NULL;
+		if (e && strlen(name) <= 10)
+			*q = mkq(n.box->id, e->id, 0, Qdir);
+		else
+			r = seterr(ENOENT, "file does not exist");
+	} else {
+		if (n.part == NULL && (n.msg = msg_get(n.box, n.ent->id)) != NULL)
+			n.part = msg_part(n.msg, 0);
+		if (n.part == NULL)
+			r = -1;
+		else if (isnumber(name) && strlen(name) <= 6 && atoi(name) <= n.part->nkids)
+			*q = mkq(n.box->id, n.ent->id, n.part->kids[atoi(name) - 1]->idx, Qdir);
+		else if (!isnumber(name) && filekind(n.part, name))
+			*q = mkq(n.box->id, n.ent->id, n.part->idx, filekind(n.part, name));
+		else
+			r = seterr(ENOENT, "file does not exist");
+	}
+	release(&n);
+	return r;
+}
+
+int
+tree_walk(Qpath dir, const char *name, Qpath *q)
+{
+	pthread_mutex_lock(&lk);
+	int r = walk1(dir, name, q);
+	pthread_mutex_unlock(&lk);
+	return r;
+}
+
+static int
+stat1(Qpath q, Dirinfo *d)
+{
+	Node n;
+
+	if (resolve(q, &n) < 0)
+		return -1;
+	memset(d, 0, sizeof *d);
+	d->q = q;
+	d->isdir = n.kind == Qdir;
+	d->mode = 0555;
+	if (n.box == NULL) {
+		strcpy(d->name, "/");
+		d->mtime = started;
+	} else if (n.ent == NULL) {
+		snprintf(d->name, sizeof d->name, "%s", n.box->name);
+		d->mtime = n.box->mtime;
+		d->vers = n.box->vers;
+	} else {
+		d->mtime = n.ent->date ? n.ent->date : n.box->mtime;
+		if (n.part == NULL || n.part->parent == NULL)
+			snprintf(d->name, sizeof d->name, "%u", n.ent->id);
+		else
+			snprintf(d->name, sizeof d->name, "%d", n.part->num);
+		if (n.msg)
+			d->mtime = n.msg->date ? n.msg->date : d->mtime;
+	}
+	if (n.kind != Qdir) {
+		Blob *b = file_content(n.part, n.kind);
+		if (b == NULL) {
+			release(&n);
+			return -1;
+		}
+		snprintf(d->name, sizeof d->name, "%s", file_name(n.kind));
+		d->mode = file_mode(n.kind);
+		d->length = b->n;
+		blobunref(b);
+	}
+	release(&n);
+	return 0;
+}
+
+int
+tree_stat(Qpath q, Dirinfo *d)
+{
+	pthread_mutex_lock(&lk);
+	int r = stat1(q, d);
+	pthread_mutex_unlock(&lk);
+	return r;
+}
+
+/*
+ * Offsets: in the root the box index; in a box the message number the
+ * listing goes on from, so deletions never shift it; in a message or
+ * part directory the position among files, then parts.
+ */
+static int
+readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), void *arg)
+{
+	Node n;
+	Dirinfo d;
+
+	if (resolve(dir, &n) < 0)
+		return -1;
+	if (n.kind != Qdir) {
+		release(&n);
+		return seterr(ENOTDIR, "not a directory");
+	}
+	int r = 0;
+	if (n.box == NULL) {
+		Box *b;
+		for (uint64_t i = off; (b = box_at(i)) != NULL; i++)
+			if (stat1(mkq(b->id, 0, 0, Qdir), &d) == 0 && fn(arg, &d, i + 1))
+				break;
+	} else if (n.ent == NULL) {
+		for (size_t i = box_msgindex(n.box, off); i < n.box->nmsgs; i++) {
+			Msgent *e = &n.box->msgs[i];
+			if (stat1(mkq(n.box->id, e->id, 0, Qdir), &d) == 0 && fn(arg, &d, (uint64_t)e->id + 1))
+				break;
+		}
+	} else {
+		if (n.part == NULL && (n.msg = msg_get(n.box, n.ent->id)) != NULL)
+			n.part = msg_part(n.msg, 0);
+		if (n.part == NULL) {
+			release(&n);
+			return -1;
+		}
+		uint64_t pos = 0;
+		for (int k = 1; k <= file_count() && r == 0; k++) {
+			if (!listed(n.part, k))
+				continue;
+			if (pos++ < off)
+				continue;
+			if (stat1(mkq(n.box->id, n.ent->id, n.part->idx, k), &d) == 0 && fn(arg, &d, pos))
+				r = 1;
+		}
+		for (int i = 0; i < n.part->nkids && r == 0; i++) {
+			if (pos++ < off)
+				continue;
+			if (stat1(mkq(n.box->id, n.ent->id, n.part->kids[i]->idx, Qdir), &d) == 0 && fn(arg, &d, pos))
+				r = 1;
+		}
+	}
+	release(&n);
+	return 0;
+}
+
+int
+tree_readdir(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), void *arg)
+{
+	pthread_mutex_lock(&lk);
+	int r = readdir1(dir, off, fn, arg);
+	pthread_mutex_unlock(&lk);
+	return r;
+}
+
+Blob *
+tree_read(Qpath q)
+{
+	Node n;
+	Blob *b = NULL;
+
+	pthread_mutex_lock(&lk);
+	if (resolve(q, &n) == 0) {
+		if (n.kind == Qdir)
+			seterr(EISDIR, "is a directory");
+		else
+			b = file_content(n.part, n.kind);
+		release(&n);
+	}
+	pthread_mutex_unlock(&lk);
+	return b;
+}
+
+int
+tree_openmode(Qpath q, int write)
+{
+	if (!write)
+		return 0;
+	if (QKIND(q) == Qdir)
+		return seterr(EISDIR, "is a directory");
+	return seterr(EACCES, "permission denied");
+}

@@ -1,0 +1,158 @@
+/*
+ * Allocation that cannot fail, growable buffers and shared blobs.
+ * Running out of memory is not a condition mailfs can serve through,
+ * so it aborts here instead of threading NULL checks everywhere.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fns.h"
+
+static void
+nomem(size_t n)
+{
+	fprintf(stderr, "mailfs: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *
+emalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		nomem(n);
+	return p;
+}
+
+void *
+ezalloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+
+	if (p == NULL)
+		nomem(n);
+	return p;
+}
+
+void *
+erealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		nomem(n);
+	return p;
+}
+
+char *
+estrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(emalloc(n), s, n);
+}
+
+static void
+bufgrow(Buf *b, size_t n)
+{
+	if (b->n + n + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->n + n + 1)
+		cap *= 2;
+	b->p = erealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void
+bufadd(Buf *b, const void *p, size_t n)
+{
+	bufgrow(b, n);
+	if (n)
+		memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n] = 0;
+}
+
+void
+bufputs(Buf *b, const char *s)
+{
+	bufadd(b, s, strlen(s));
+}
+
+void
+bufputc(Buf *b, int c)
+{
+	char ch = c;
+
+	bufadd(b, &ch, 1);
+}
+
+void
+bufprint(Buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	bufgrow(b, n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->n, n + 1, fmt, ap);
+	va_end(ap);
+	b->n += n;
+}
+
+void
+bufreset(Buf *b)
+{
+	b->n = 0;
+	if (b->cap)
+		b->p[0] = 0;
+}
+
+void
+buffree(Buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->n = b->cap = 0;
+}
+
+Blob *
+blobnew(const void *p, size_t n)
+{
+	Blob *b = emalloc(sizeof *b + n + 1);
+
+	b->ref = 1;
+	b->n = n;
+	if (n)
+		memcpy(b->p, p, n);
+	b->p[n] = 0;
+	return b;
+}
+
+Blob *
+blobfrombuf(Buf *b)
+{
+	Blob *r = blobnew(b->p, b->n);
+
+	bufreset(b);
+	return r;
+}
+
+Blob *
+blobref(Blob *b)
+{
+	__atomic_add_fetch(&b->ref, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void
+blobunref(Blob *b)
+{
+	if (b && __atomic_sub_fetch(&b->ref, 1, __ATOMIC_ACQ_REL) == 0)
+		free(b);
+}
