@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "fns.h"
 
 static const Boxops *backends[] = {
@@ -21,7 +22,10 @@ Box *
 box_open(const char *path, const char *name)
 {
 	const Boxops *ops = NULL;
+	struct stat st;
 
+	if (stat(path, &st) < 0)
+		return seterr(errno, "%s: %s", path, strerror(errno)), NULL;
 	if (nextboxid > Maxboxid)
 		return seterr(EMFILE, "too many mailboxes opened"), NULL;
 	for (size_t i = 0; i < nelem(backends) && ops == NULL; i++)
@@ -31,9 +35,9 @@ box_open(const char *path, const char *name)
 		seterr(EINVAL, "%s: not a mailbox this mailfs can read", path);
 		return NULL;
 	}
-	Box *b = ezalloc(sizeof *b);
-	b->name = estrdup(name);
-	b->path = estrdup(path);
+	Box *b = xzalloc(sizeof *b);
+	b->name = xstrdup(name);
+	b->path = xstrdup(path);
 	b->ops = ops;
 	b->nextid = 1;
 	if (ops->open(b) < 0) {
@@ -44,7 +48,7 @@ box_open(const char *path, const char *name)
 		return NULL;
 	}
 	b->id = nextboxid++;
-	boxes = erealloc(boxes, (nboxes + 1) * sizeof *boxes);
+	boxes = xrealloc(boxes, (nboxes + 1) * sizeof *boxes);
 	boxes[nboxes++] = b;
 	return b;
 }
@@ -101,7 +105,7 @@ box_add(Box *b, const Msgent *m)
 {
 	if (b->nmsgs == b->capmsgs) {
 		b->capmsgs = b->capmsgs ? 2 * b->capmsgs : 1024;
-		b->msgs = erealloc(b->msgs, b->capmsgs * sizeof *b->msgs);
+		b->msgs = xrealloc(b->msgs, b->capmsgs * sizeof *b->msgs);
 	}
 	b->msgs[b->nmsgs] = *m;
 	b->msgs[b->nmsgs].id = b->nextid++;

@@ -313,7 +313,7 @@ mboxopen(Box *b)
 		}
 	}
 	unlockfile(fd);
-	Mbox *mb = ezalloc(sizeof *mb);
+	Mbox *mb = xzalloc(sizeof *mb);
 	mb->fd = fd;
 	b->aux = mb;
 	return 0;
@@ -371,7 +371,7 @@ mboxfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 {
 	Mbox *mb = b->aux;
 	size_t n = m->len;
-	char *p = emalloc(n + 1);
+	char *p = xmalloc(n + 1);
 
 	if (lockfile(mb->fd, b->path, F_RDLCK) < 0)
 		goto fail;

@@ -12,10 +12,10 @@
 #define nelem(a) (sizeof(a) / sizeof((a)[0]))
 
 /* util.c: allocation aborts on failure rather than returning NULL */
-void	*emalloc(size_t n);
-void	*ezalloc(size_t n);
-void	*erealloc(void *p, size_t n);
-char	*estrdup(const char *s);
+void	*xmalloc(size_t n);
+void	*xzalloc(size_t n);
+void	*xrealloc(void *p, size_t n);
+char	*xstrdup(const char *s);
 void	bufadd(Buf *b, const void *p, size_t n);
 void	bufputs(Buf *b, const char *s);
 void	bufputc(Buf *b, int c);

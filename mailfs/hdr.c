@@ -5,6 +5,7 @@
  * chooses and formats.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <gmime/gmime.h>
@@ -141,20 +142,45 @@ hdr_subject(Buf *out, void *gmessage)
 		hdr_text(out, v);
 }
 
+static int
+byoffset(const void *a, const void *b)
+{
+	gint64 x = g_mime_header_get_offset(*(GMimeHeader **)a);
+	gint64 y = g_mime_header_get_offset(*(GMimeHeader **)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every header line of a message in its original order.  GMime keeps
+ * the Content-* fields with the message's MIME part, so the two lists
+ * are merged back by their offsets in the source.
+ */
 void
 hdr_all(Buf *out, void *gmessage)
 {
-	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(gmessage));
-	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+	GMimeObject *lists[2] = { GMIME_OBJECT(gmessage), g_mime_message_get_mime_part(gmessage) };
+	GMimeHeader **all = NULL;
+	size_t n = 0;
 
-	for (int i = 0; i < n; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *v = g_mime_header_get_raw_value(h);
-		bufputs(out, g_mime_header_get_name(h));
+	for (int l = 0; l < 2; l++) {
+		GMimeHeaderList *hl = lists[l] ? g_mime_object_get_header_list(lists[l]) : NULL;
+		int c = hl ? g_mime_header_list_get_count(hl) : 0;
+		all = xrealloc(all, (n + c) * sizeof *all);
+		for (int i = 0; i < c; i++)
+			all[n++] = g_mime_header_list_get_header_at(hl, i);
+	}
+	qsort(all, n, sizeof *all, byoffset);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = g_mime_header_get_raw_value(all[i]);
+		if (i > 0 && all[i] == all[i - 1])
+			continue;
+		bufputs(out, g_mime_header_get_name(all[i]));
 		bufputs(out, ": ");
 		hdr_text(out, v ? v : "");
 		bufputc(out, '\n');
 	}
+	free(all);
 }
 
 /*

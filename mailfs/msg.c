@@ -140,7 +140,7 @@ msg_get(Box *b, uint32_t id)
 			m->ref++;
 			return m;
 		}
-	m = ezalloc(sizeof *m);
+	m = xzalloc(sizeof *m);
 	m->box = b;
 	m->id = id;
 	if (load(m) < 0) {

@@ -49,7 +49,7 @@ newpart(Msg *m, Part *parent, int num, int kind, GMimeObject *obj, GMimeMessage 
 {
 	if (m->nparts >= Maxparts)
 		return NULL;
-	Part *p = ezalloc(sizeof *p);
+	Part *p = xzalloc(sizeof *p);
 	p->msg = m;
 	p->parent = parent;
 	p->num = num;
@@ -57,12 +57,12 @@ newpart(Msg *m, Part *parent, int num, int kind, GMimeObject *obj, GMimeMessage 
 	p->obj = obj;
 	p->env = env;
 	p->idx = m->nparts;
-	p->files = ezalloc((file_count() + 1) * sizeof *p->files);
+	p->files = xzalloc((file_count() + 1) * sizeof *p->files);
 	if ((m->nparts & (m->nparts - 1)) == 0)
-		m->parts = erealloc(m->parts, (m->nparts ? 2 * m->nparts : 1) * sizeof *m->parts);
+		m->parts = xrealloc(m->parts, (m->nparts ? 2 * m->nparts : 1) * sizeof *m->parts);
 	m->parts[m->nparts++] = p;
 	if (parent) {
-		parent->kids = erealloc(parent->kids, (parent->nkids + 1) * sizeof *parent->kids);
+		parent->kids = xrealloc(parent->kids, (parent->nkids + 1) * sizeof *parent->kids);
 		parent->kids[parent->nkids++] = p;
 	}
 	return p;
@@ -70,15 +70,23 @@ newpart(Msg *m, Part *parent, int num, int kind, GMimeObject *obj, GMimeMessage 
 
 static void addentity(Msg *m, Part *parent, int num, GMimeObject *o, int depth);
 
+/* the numbered children of p, whose content is content */
 static void
 addkids(Msg *m, Part *p, GMimeObject *content, int depth)
 {
-	if (content == NULL || !GMIME_IS_MULTIPART(content) || depth >= Maxdepth)
+	if (content == NULL || depth >= Maxdepth)
 		return;
-	GMimeMultipart *mp = GMIME_MULTIPART(content);
-	int n = g_mime_multipart_get_count(mp);
-	for (int i = 0; i < n; i++)
-		addentity(m, p, i + 1, g_mime_multipart_get_part(mp, i), depth + 1);
+	if (GMIME_IS_MULTIPART(content)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(content);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n; i++)
+			addentity(m, p, i + 1, g_mime_multipart_get_part(mp, i), depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(content)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(content));
+		Part *c = inner ? newpart(m, p, 1, Kmessage, GMIME_OBJECT(inner), inner) : NULL;
+		if (c)
+			addkids(m, c, g_mime_message_get_mime_part(inner), depth + 1);
+	}
 }
 
 static void
@@ -91,12 +99,8 @@ addentity(Msg *m, Part *parent, int num, GMimeObject *o, int depth)
 			addkids(m, p, o, depth);
 	} else if (GMIME_IS_MESSAGE_PART(o) && depth < Maxdepth) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-		p = newpart(m, parent, num, Krfc822, o, inner);
-		if (p && inner) {
-			Part *c = newpart(m, p, 1, Kmessage, GMIME_OBJECT(inner), inner);
-			if (c)
-				addkids(m, c, g_mime_message_get_mime_part(inner), depth + 1);
-		}
+		if ((p = newpart(m, parent, num, Krfc822, o, inner)) != NULL)
+			addkids(m, p, o, depth);
 	} else
 		newpart(m, parent, num, Kleaf, o, NULL);
 }

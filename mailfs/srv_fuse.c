@@ -191,7 +191,7 @@ fill(void *arg, const Dirinfo *d, uint64_t next)
 static void
 readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
 {
-	Fill f = { req, emalloc(size), size, 0, plus };
+	Fill f = { req, xmalloc(size), size, 0, plus };
 
 	trace("readdir%s %lu off %lld\n", plus ? "plus" : "", (unsigned long)ino, (long long)off);
 	if (tree_readdir(toq(ino), off, fill, &f) < 0)

@@ -17,7 +17,7 @@ nomem(size_t n)
 }
 
 void *
-emalloc(size_t n)
+xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
@@ -27,7 +27,7 @@ emalloc(size_t n)
 }
 
 void *
-ezalloc(size_t n)
+xzalloc(size_t n)
 {
 	void *p = calloc(1, n ? n : 1);
 
@@ -37,7 +37,7 @@ ezalloc(size_t n)
 }
 
 void *
-erealloc(void *p, size_t n)
+xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (p == NULL)
@@ -46,11 +46,11 @@ erealloc(void *p, size_t n)
 }
 
 char *
-estrdup(const char *s)
+xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
 
-	return memcpy(emalloc(n), s, n);
+	return memcpy(xmalloc(n), s, n);
 }
 
 static void
@@ -61,7 +61,7 @@ bufgrow(Buf *b, size_t n)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->n + n + 1)
 		cap *= 2;
-	b->p = erealloc(b->p, cap);
+	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
 }
 
@@ -124,7 +124,7 @@ buffree(Buf *b)
 Blob *
 blobnew(const void *p, size_t n)
 {
-	Blob *b = emalloc(sizeof *b + n + 1);
+	Blob *b = xmalloc(sizeof *b + n + 1);
 
 	b->ref = 1;
 	b->n = n;

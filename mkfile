@@ -1,0 +1,36 @@
+# mailfs for plan9 mk (Debian's 9base: /usr/lib/plan9/bin/mk).
+# The source list must match the Makefile's (tests/buildlists.sh).
+
+MKSHELL=sh
+PKGS=gmime-3.0 libetpan fuse3 libcrypto
+CC=cc
+CFLAGS='-std=gnu11' -D_GNU_SOURCE -Wall -Wextra -O2 -g
+TARG=mailfs/mailfs
+
+OFILES=\
+	mailfs/util.o\
+	mailfs/err.o\
+	mailfs/box.o\
+	mailfs/box_mbox.o\
+	mailfs/msg.o\
+	mailfs/part.o\
+	mailfs/hdr.o\
+	mailfs/body.o\
+	mailfs/info.o\
+	mailfs/files.o\
+	mailfs/tree.o\
+	mailfs/srv_fuse.o\
+	mailfs/main.o\
+
+HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h
+
+all:V: $TARG
+
+$TARG: $OFILES
+	$CC -o $target $prereq `pkg-config --libs $PKGS` -lpthread
+
+%.o: %.c $HFILES
+	$CC $CFLAGS `pkg-config --cflags $PKGS` -c -o $target $stem.c
+
+clean:V:
+	rm -f $OFILES $TARG

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# mailfs benchmark: see tests/bench/README.
+#
+#	tests/bench/run.sh [-n N]	(or BENCH_N=N)
+#
+# Environment: BENCH_N (messages, default 100000), BENCH_DIR (work
+# directory, default /var/tmp/mailfs-bench), BENCH_KEEP=1 (keep the
+# plain copy of the tree), MAILFS (server binary, default mailfs/mailfs).
+set -euo pipefail
+export LC_ALL=C
+
+usage() {
+	echo "usage: $0 [-n N]" >&2
+	exit 2
+}
+
+N=${BENCH_N:-100000}
+while getopts n: opt; do
+	case $opt in
+	n) N=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+[[ $N =~ ^[1-9][0-9]*$ ]] || usage
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+W=${BENCH_DIR:-/var/tmp/mailfs-bench}
+mkdir -p "$W"
+W=$(cd "$W" && pwd)
+MAILFS=${MAILFS:-$repo/mailfs/mailfs}
+MNT=$W/mnt
+MBOX=$W/bench-$N.mbox
+PLAIN=$W/plain
+GEN=$W/genmbox
+RA=$W/readall
+MARKER=zanzibar
+XARGS_S=1000000		# xargs command-line size: few grep processes
+
+failures=()
+pid=
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures+=("$*")
+}
+
+ismounted() {
+	mountpoint -q "$MNT" 2>/dev/null
+}
+
+cleanup() {
+	local rc=$?
+	if ismounted; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || true
+	fi
+	if [[ -z ${BENCH_KEEP:-} ]]; then
+		rm -rf "$PLAIN"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# seconds between two $EPOCHREALTIME values
+elapsed() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# figure NAME MEASURED FLOOR UNIT TARGET-TEXT CHECK
+# CHECK is an awk condition on m (measured) and r (ratio).
+figure() {
+	awk -v name="$1" -v m="$2" -v f="$3" -v u="$4" -v tt="$5" "BEGIN {
+		r = f > 0 ? m / f : 0
+		ok = ($6) ? \"met\" : \"MISSED\"
+		printf \"%s: measured %.3f %s, floor %.3f %s, ratio %.2f (target %s: %s)\n\", name, m, u, f, u, r, tt, ok
+	}"
+}
+
+# the mailfs process serving $MNT: a process named mailfs with $MNT as
+# one of its arguments (pgrep -f alone could also match fusermount3)
+findpid() {
+	local p found=
+	for p in $(pgrep -x mailfs || true); do
+		if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "$MNT"; then
+			found=$p
+		fi
+	done
+	if [[ -z $found ]]; then
+		found=$(pgrep -n -f "mailfs.*$MNT" || true)
+	fi
+	echo "$found"
+}
+
+# grepbody ROOT OUT: grep -l the marker over ROOT/mbox/*/body, one
+# method for both sides; prints seconds
+grepbody() {
+	local root=$1 out=$2 t0 t1
+	t0=$EPOCHREALTIME
+	{ printf '%s\0' "$root"/mbox/*/body | xargs -0 -s $XARGS_S grep -l -- "$MARKER" >"$out" 2>"$out.err"; } || true
+	t1=$EPOCHREALTIME
+	elapsed "$t0" "$t1"
+}
+
+# grep's complaints, if any, become failures (grepbody runs in a subshell)
+grepcheck() {
+	local f
+	for f in "$@"; do
+		if [[ -s $f.err ]]; then
+			fail "grep: $(head -3 "$f.err" | tr '\n' ' ')"
+		fi
+	done
+}
+
+echo "mailfs bench: N=$N, work dir $W"
+
+# 1. tools and mailbox
+cc -std=c11 -O2 -o "$GEN" "$here/genmbox.c"
+cc -std=c11 -O2 -o "$RA" "$here/readall.c"
+stamp="n=$N seed=1 gen=$(sha256sum <"$here/genmbox.c" | cut -c1-64)"
+if [[ -f $MBOX && -f $MBOX.stamp && $(cat "$MBOX.stamp") == "$stamp" ]]; then
+	echo "mbox: reusing $MBOX"
+else
+	rm -f "$MBOX" "$MBOX.stamp"
+	t0=$EPOCHREALTIME
+	"$GEN" -n "$N" -s 1 >"$MBOX.tmp" 2>"$MBOX.stats"
+	t1=$EPOCHREALTIME
+	mv "$MBOX.tmp" "$MBOX"
+	echo "$stamp" >"$MBOX.stamp"
+	echo "mbox: generated $MBOX in $(elapsed "$t0" "$t1") s"
+fi
+[[ -f $MBOX.stats ]] && sed 's/^/mbox: /' "$MBOX.stats"
+mboxbytes=$(stat -c %s "$MBOX")
+mboxmb=$(awk -v b="$mboxbytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+expect=$(sed -n 's/.*, \([0-9]*\) with marker.*/\1/p' "$MBOX.stats" 2>/dev/null || true)
+
+if [[ ! -x $MAILFS ]]; then
+	echo "bench: no server binary $MAILFS (run make first)" >&2
+	exit 1
+fi
+
+mkdir -p "$MNT"
+if ismounted; then
+	echo "bench: unmounting a leftover mount on $MNT"
+	fusermount3 -u "$MNT" || fusermount3 -uz "$MNT"
+fi
+
+# 2. warm the page cache, then the floor for (a)
+cat "$MBOX" >/dev/null
+t0=$EPOCHREALTIME
+cat "$MBOX" >/dev/null
+t1=$EPOCHREALTIME
+floor_a=$(elapsed "$t0" "$t1")
+
+# (a) mount and list
+t0=$EPOCHREALTIME
+if ! "$MAILFS" -m "$MNT" "$MBOX" </dev/null >"$W/mailfs.log" 2>&1; then
+	echo "bench: mailfs -m $MNT $MBOX failed:" >&2
+	cat "$W/mailfs.log" >&2
+	exit 1
+fi
+nls=$(ls "$MNT/mbox" | wc -l)
+t1=$EPOCHREALTIME
+meas_a=$(elapsed "$t0" "$t1")
+pid=$(findpid)
+[[ -n $pid ]] || fail "cannot find the mailfs process for $MNT"
+
+ls "$MNT/mbox" >"$W/ls.txt"
+grep -x '[1-9][0-9]*' "$W/ls.txt" | sort -n >"$W/nums.txt" || true
+nmsg=$(wc -l <"$W/nums.txt")
+other=$(grep -vx '[1-9][0-9]*' "$W/ls.txt" | tr '\n' ' ' || true)
+echo "listing: $nls entries, $nmsg messages${other:+, other entries: $other}"
+[[ $nmsg -eq $N ]] || fail "ls $MNT/mbox shows $nmsg messages, expected $N"
+figure mount-ls "$meas_a" "$floor_a" s "< 0.5 s" "m < 0.5"
+
+# (b) read every info through the mount
+sed "s|.*|$MNT/mbox/&/info|" "$W/nums.txt" >"$W/info-mnt.txt"
+t0=$EPOCHREALTIME
+"$RA" <"$W/info-mnt.txt" >"$W/info-mnt.out" || fail "reading info files through the mount (see above)"
+t1=$EPOCHREALTIME
+meas_b=$(elapsed "$t0" "$t1")
+echo "read-info (mount): $(cat "$W/info-mnt.out")"
+
+# (c) peak RSS after (b)
+hwm_kb=
+if [[ -n $pid && -r /proc/$pid/status ]]; then
+	hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+	rss_detail=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem):/ { printf "%s %.1f MB, ", $1, $2 / 1024 }' "/proc/$pid/status")
+fi
+
+# (d) grep through the mount, twice (first, then warm)
+grep1_m=$(grepbody "$MNT" "$W/grep-mnt1.txt")
+grep2_m=$(grepbody "$MNT" "$W/grep-mnt2.txt")
+
+# plain copy of the same info and body files, one file per message
+rm -rf "$PLAIN"
+mkdir -p "$PLAIN"
+sed "s|.*|$MNT/mbox/&/info\n$MNT/mbox/&/body|" "$W/nums.txt" >"$W/copy.txt"
+t0=$EPOCHREALTIME
+"$RA" -s -c "$MNT" "$PLAIN" <"$W/copy.txt" >"$W/copy.out" || fail "copying info and body out of the mount (see above)"
+t1=$EPOCHREALTIME
+echo "copy out (info+body, with st_size check): $(cat "$W/copy.out") in $(elapsed "$t0" "$t1") s"
+
+# floors for (b) and (d), same methods on the plain copy
+sed "s|^$MNT/|$PLAIN/|" "$W/info-mnt.txt" >"$W/info-plain.txt"
+t0=$EPOCHREALTIME
+"$RA" <"$W/info-plain.txt" >"$W/info-plain.out" || fail "reading the plain info copies"
+t1=$EPOCHREALTIME
+floor_b=$(elapsed "$t0" "$t1")
+if [[ $(cat "$W/info-mnt.out") != "$(cat "$W/info-plain.out")" ]]; then
+	fail "info bytes differ: mount '$(cat "$W/info-mnt.out")', plain '$(cat "$W/info-plain.out")'"
+fi
+grep1_p=$(grepbody "$PLAIN" "$W/grep-plain1.txt")
+grep2_p=$(grepbody "$PLAIN" "$W/grep-plain2.txt")
+
+figure read-info "$meas_b" "$floor_b" s "< 3 s" "m < 3"
+
+if [[ -n $hwm_kb ]]; then
+	hwm_mb=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+	figure peak-rss "$hwm_mb" "$mboxmb" MB "< 64 MB; floor = mbox size" "m < 64"
+	echo "peak-rss detail (now, after (b)): ${rss_detail%, }"
+else
+	fail "no VmHWM for mailfs (pid '${pid}')"
+fi
+
+grepcheck "$W/grep-mnt1.txt" "$W/grep-mnt2.txt" "$W/grep-plain1.txt" "$W/grep-plain2.txt"
+figure "grep-body (warm)" "$grep2_m" "$grep2_p" s "<= 1.5x" "r <= 1.5"
+figure "grep-body (first)" "$grep1_m" "$grep1_p" s "<= 1.5x" "r <= 1.5"
+for i in 1 2; do
+	sed "s|^$MNT/||" "$W/grep-mnt$i.txt" | sort >"$W/grep-mnt$i.rel"
+	sed "s|^$PLAIN/||" "$W/grep-plain$i.txt" | sort >"$W/grep-plain$i.rel"
+done
+gm=$(wc -l <"$W/grep-mnt2.rel")
+gp=$(wc -l <"$W/grep-plain2.rel")
+echo "grep-body: $gm matching files through the mount, $gp in the plain copy${expect:+, $expect messages carry the marker}"
+[[ $gm -eq $gp ]] || fail "grep -l found $gm files through the mount but $gp in the plain copy"
+cmp -s "$W/grep-mnt1.rel" "$W/grep-mnt2.rel" || fail "the two greps through the mount disagree"
+cmp -s "$W/grep-mnt2.rel" "$W/grep-plain2.rel" || fail "grep through the mount and over the plain copy list different files"
+[[ $gm -gt 0 ]] || fail "grep -l found no body with '$MARKER'"
+if [[ -n $hwm_kb && -n $pid ]]; then
+	end_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+	echo "peak-rss at the end (after grep and copy): $(awk -v k="$end_kb" 'BEGIN { printf "%.1f", k / 1024 }') MB"
+fi
+
+# unmount and wait for the server to go
+fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT failed"
+if [[ -n $pid ]]; then
+	t0=$EPOCHREALTIME
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "mailfs (pid $pid) still running 10 s after unmount; sending SIGTERM"
+		kill "$pid" 2>/dev/null || true
+	else
+		echo "mailfs exited $(elapsed "$t0" "$EPOCHREALTIME") s after unmount"
+	fi
+fi
+if [[ -s $W/mailfs.log ]]; then
+	echo "mailfs log ($W/mailfs.log):"
+	head -20 "$W/mailfs.log" | sed 's/^/  /'
+fi
+
+if ((${#failures[@]})); then
+	echo "bench: ${#failures[@]} check(s) failed:"
+	printf '  %s\n' "${failures[@]}"
+	exit 1
+fi
+echo "bench: all checks passed"

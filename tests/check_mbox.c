@@ -1,0 +1,254 @@
+/* The mbox scanner: envelope lines, boundaries, separators and quoting. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "check.h"
+
+typedef struct Found Found;
+struct Found {
+	int	n;
+	Msgent	m[16];
+};
+
+static void
+collect(void *arg, const Msgent *m)
+{
+	Found *f = arg;
+
+	if (f->n < 16)
+		f->m[f->n] = *m;
+	f->n++;
+}
+
+static Found
+scan(const char *s)
+{
+	Found f = { 0 };
+
+	ck_assert_int_eq(mbox_scan(s, strlen(s), collect, &f), 0);
+	return f;
+}
+
+/* message i of s as the scanner bounds it */
+static char *
+msgtext(const char *s, Found *f, int i)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof buf, "%.*s", (int)f->m[i].len, s + f->m[i].off);
+	return buf;
+}
+
+START_TEST(fromline_shapes)
+{
+	static const struct { const char *line; int ok; long long t; } cases[] = {
+		{ "From alice@example.org Thu Jul  2 08:48:02 2026", 1, 1782982082 },
+		{ "From alice@example.org Thu Jul 2 08:48:02 2026", 1, 1782982082 },
+		{ "From alice@example.org Thu Jul  2 08:48 2026", 1, 1782982080 },
+		{ "From MAILER-DAEMON Thu Jul  2 08:48:02 2026", 1, 1782982082 },
+		{ "From  Thu Jul  2 08:48:02 2026", 1, 1782982082 },
+		{ "From \"a b\"@example.org Thu Jul  2 08:48:02 2026", 1, 1782982082 },
+		{ "From alice@example.org Thu Jul  2 08:48:02 EDT 2026", 1, 1782982082 },
+		{ "From alice@example.org Thu Jul  2 08:48:02 2026 +0200", 1, 1782974882 },
+		{ "From alice@example.org Thu Jul  2 08:48:02 +0200 2026", 1, 1782974882 },
+		{ "From here on we use the new process", 0, 0 },
+		{ "From: alice@example.org", 0, 0 },
+		{ "From alice@example.org Thu Jul 32 08:48:02 2026", 0, 0 },
+		{ "From alice@example.org Thu Foo  2 08:48:02 2026", 0, 0 },
+		{ "From alice@example.org Thu Jul  2 8:48:02 2026", 0, 0 },
+		{ "From alice@example.org Thu Jul  2 08:48:02", 0, 0 },
+		{ ">From alice@example.org Thu Jul  2 08:48:02 2026", 0, 0 },
+		{ "From", 0, 0 },
+	};
+	for (size_t i = 0; i < nelem(cases); i++) {
+		int64_t t = 0;
+		int ok = mbox_fromline(cases[i].line, strlen(cases[i].line), &t);
+		ck_assert_msg(ok == cases[i].ok, "%s: got %d", cases[i].line, ok);
+		if (ok && cases[i].t > 10000000)
+			ck_assert_msg(t == cases[i].t, "%s: date %lld", cases[i].line, (long long)t);
+	}
+}
+END_TEST
+
+START_TEST(boundaries_and_separator)
+{
+	const char *s =
+		"From a@x Thu Jul  2 08:48:02 2026\nSubject: one\n\nbody one\n\n"
+		"From b@x Thu Jul  2 09:48:02 2026\nSubject: two\n\nbody two\n";
+	Found f = scan(s);
+
+	ck_assert_int_eq(f.n, 2);
+	ck_assert_str_eq(msgtext(s, &f, 0), "From a@x Thu Jul  2 08:48:02 2026\nSubject: one\n\nbody one\n");
+	ck_assert_str_eq(msgtext(s, &f, 1), "From b@x Thu Jul  2 09:48:02 2026\nSubject: two\n\nbody two\n");
+	ck_assert_int_eq(f.m[0].envlen, strlen("From a@x Thu Jul  2 08:48:02 2026\n"));
+	ck_assert_int_eq(f.m[1].date - f.m[0].date, 3600);
+	ck_assert(!f.m[0].crlf);
+}
+END_TEST
+
+START_TEST(unquoted_from_in_body)
+{
+	const char *s =
+		"From a@x Thu Jul  2 08:48:02 2026\nSubject: one\n\n"
+		"From here on, we...\n\nFrom the desk of nobody\nend\n";
+	Found f = scan(s);
+
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(f.m[0].len, strlen(s));
+}
+END_TEST
+
+START_TEST(crlf_file)
+{
+	const char *s =
+		"From a@x Thu Jul  2 08:48:02 2026\r\nSubject: one\r\n\r\nbody\r\n\r\n"
+		"From b@x Thu Jul  2 09:48:02 2026\r\nSubject: two\r\n\r\nbody\r\n";
+	Found f = scan(s);
+
+	ck_assert_int_eq(f.n, 2);
+	ck_assert(f.m[0].crlf && f.m[1].crlf);
+	ck_assert_str_eq(msgtext(s, &f, 0), "From a@x Thu Jul  2 08:48:02 2026\r\nSubject: one\r\n\r\nbody\r\n");
+}
+END_TEST
+
+START_TEST(no_final_newline)
+{
+	const char *s = "From a@x Thu Jul  2 08:48:02 2026\nSubject: one\n\nlast line";
+	Found f = scan(s);
+
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(f.m[0].len, strlen(s));
+}
+END_TEST
+
+START_TEST(empty_and_blank)
+{
+	ck_assert_int_eq(scan("").n, 0);
+	ck_assert_int_eq(scan("\n\n").n, 0);
+	Found f = scan("\nFrom a@x Thu Jul  2 08:48:02 2026\n\nx\n");
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(f.m[0].off, 1);
+}
+END_TEST
+
+START_TEST(not_an_mbox)
+{
+	const char *s = "Subject: hello\n\nFrom a@x Thu Jul  2 08:48:02 2026\n";
+	Found f = { 0 };
+
+	ck_assert_int_eq(mbox_scan(s, strlen(s), collect, &f), -1);
+	ck_assert_ptr_nonnull(strstr(errmsg(), "not an mbox"));
+	ck_assert_int_eq(f.n, 0);
+}
+END_TEST
+
+START_TEST(envelope_only)
+{
+	const char *s = "From a@x Thu Jul  2 08:48:02 2026\n\nFrom b@x Thu Jul  2 08:48:02 2026\nSubject: x\n\ny\n";
+	Found f = scan(s);
+
+	ck_assert_int_eq(f.n, 2);
+	ck_assert_str_eq(msgtext(s, &f, 0), "From a@x Thu Jul  2 08:48:02 2026\n");
+}
+END_TEST
+
+START_TEST(mboxrd_unquote)
+{
+	const char *in = ">From a\n>>From b\n>Frome\n> From c\nFrom: d\n>From e";
+	Buf b = { 0 };
+
+	mbox_unquote(&b, in, strlen(in));
+	ck_assert_str_eq(b.p, "From a\n>From b\n>Frome\n> From c\nFrom: d\nFrom e");
+	buffree(&b);
+}
+END_TEST
+
+/* the corpus files, through the backend: counts and stored bytes */
+START_TEST(corpus_counts)
+{
+	static const struct { const char *box; size_t n; } cases[] = {
+		{ "format-mboxrd", 2 }, { "format-mboxo", 2 }, { "format-crlf", 3 },
+		{ "format-nofinalnl", 2 }, { "format-empty", 0 }, { "format-fromonly", 3 },
+		{ "malformed-truncated", 3 }, { "malformed-deep", 2 }, { "malformed-nul", 3 },
+		{ "nested", 5 }, { "sample", 5 },
+	};
+	for (size_t i = 0; i < nelem(cases); i++) {
+		Box *b = tbox(cases[i].box);
+		ck_assert_msg(b != NULL, "%s: %s", cases[i].box, errmsg());
+		ck_assert_msg(b->nmsgs == cases[i].n, "%s: %zu messages", cases[i].box, b->nmsgs);
+		for (size_t j = 0; j < b->nmsgs; j++)
+			ck_assert_int_eq(b->msgs[j].id, j + 1);
+	}
+}
+END_TEST
+
+START_TEST(corpus_not_mbox)
+{
+	static const char *files[] = { "testdata/boxes/format-notmbox.txt", "testdata/boxes/format-notmbox.png" };
+
+	for (size_t i = 0; i < nelem(files); i++) {
+		ck_assert_ptr_null(box_open(files[i], "notmbox"));
+		ck_assert_msg(strstr(errmsg(), "not an mbox") != NULL, "%s", errmsg());
+	}
+	ck_assert_ptr_null(box_open("testdata/boxes/no-such-file", "nofile"));
+	ck_assert_int_eq(errcode(), ENOENT);
+}
+END_TEST
+
+START_TEST(corpus_crlf_raw)
+{
+	Blob *raw = tfile("format-crlf/1/raw");
+	Blob *uh = tfile("format-crlf/1/unixheader");
+
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_ptr_null(memchr(raw->p, '\r', raw->n));
+	ck_assert_int_eq(strncmp(raw->p, "From:", 5), 0);
+	ck_assert_int_eq(strncmp(uh->p, "From ", 5), 0);
+	ck_assert_int_eq(uh->p[uh->n - 1], '\n');
+	ck_assert_ptr_null(memchr(uh->p, '\r', uh->n));
+	blobunref(raw);
+	blobunref(uh);
+}
+END_TEST
+
+START_TEST(corpus_quoting)
+{
+	Blob *raw = tfile("format-mboxrd/1/raw");
+	Blob *body = tfile("format-mboxrd/1/body");
+
+	ck_assert_ptr_nonnull(strstr(raw->p, "\n>From the desk of Alice\n"));
+	ck_assert_ptr_nonnull(strstr(raw->p, "\n>>>From deeper\n"));
+	ck_assert_ptr_nonnull(strstr(body->p, "\nFrom the desk of Alice\n"));
+	ck_assert_ptr_nonnull(strstr(body->p, "\n>From a quoted line\n"));
+	ck_assert_ptr_nonnull(strstr(body->p, "\n>>From deeper\n"));
+	ck_assert_ptr_nonnull(strstr(body->p, "\n>Frome is a town"));
+	ck_assert_ptr_nonnull(strstr(body->p, "\n> From with a space"));
+	blobunref(raw);
+	blobunref(body);
+}
+END_TEST
+
+Suite *
+mbox_suite(void)
+{
+	Suite *s = suite_create("mbox");
+	TCase *t = tcase_create("scanner");
+
+	tcase_add_test(t, fromline_shapes);
+	tcase_add_test(t, boundaries_and_separator);
+	tcase_add_test(t, unquoted_from_in_body);
+	tcase_add_test(t, crlf_file);
+	tcase_add_test(t, no_final_newline);
+	tcase_add_test(t, empty_and_blank);
+	tcase_add_test(t, not_an_mbox);
+	tcase_add_test(t, envelope_only);
+	tcase_add_test(t, mboxrd_unquote);
+	suite_add_tcase(s, t);
+	t = tcase_create("corpus");
+	tcase_add_test(t, corpus_counts);
+	tcase_add_test(t, corpus_not_mbox);
+	tcase_add_test(t, corpus_crlf_raw);
+	tcase_add_test(t, corpus_quoting);
+	suite_add_tcase(s, t);
+	return s;
+}

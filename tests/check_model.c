@@ -1,0 +1,243 @@
+/*
+ * The message model, through the tree: part structure, the rfc822
+ * model, and properties every file of every corpus message must have
+ * (stat length equals content, info is never empty and has no empty
+ * line, unixdate has the six fields acme Mail counts).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+
+static char *
+str(const char *path)
+{
+	static char buf[8192];
+	Blob *b = tfile(path);
+
+	ck_assert_msg(b != NULL, "%s: %s", path, errmsg());
+	snprintf(buf, sizeof buf, "%s", b->p);
+	blobunref(b);
+	return buf;
+}
+
+typedef struct Names Names;
+struct Names {
+	char	list[4096];
+};
+
+static int
+addname(void *arg, const Dirinfo *d, uint64_t next)
+{
+	Names *n = arg;
+
+	(void)next;
+	if (d->name[0] >= '0' && d->name[0] <= '9') {
+		strcat(n->list, d->name);
+		strcat(n->list, " ");
+	}
+	return 0;
+}
+
+/* the numbered entries of a directory, space-separated */
+static char *
+parts(const char *path)
+{
+	static Names n;
+	Dirinfo d;
+
+	memset(&n, 0, sizeof n);
+	ck_assert_msg(tstat(path, &d) == 0, "%s: %s", path, errmsg());
+	ck_assert_int_eq(tree_readdir(d.q, 0, addname, &n), 0);
+	return n.list;
+}
+
+START_TEST(single_part_has_no_children)
+{
+	ck_assert_str_eq(parts("plain/2"), "");
+	ck_assert_str_eq(str("plain/2/type"), "text/plain");
+}
+END_TEST
+
+START_TEST(forward_model)
+{
+	ck_assert_str_eq(parts("nested/2"), "1 2 ");
+	ck_assert_str_eq(str("nested/2/2/type"), "message/rfc822");
+	ck_assert_str_eq(parts("nested/2/2"), "1 ");
+	ck_assert_str_eq(str("nested/2/2/1/type"), "multipart/mixed");
+	ck_assert_str_eq(parts("nested/2/2/1"), "1 2 ");
+	/* the envelope shows at the rfc822 part and at its child 1 */
+	ck_assert_str_eq(str("nested/2/2/from"), "'Alice Example' alice@example.org");
+	ck_assert_str_eq(str("nested/2/2/1/subject"), "Quarterly numbers");
+	ck_assert_str_eq(str("nested/2/2/1/2/filename"), "q2.csv");
+	ck_assert_str_eq(str("nested/2/2/1/2/from"), "");
+}
+END_TEST
+
+START_TEST(toplevel_rfc822)
+{
+	ck_assert_str_eq(str("nested/5/type"), "message/rfc822");
+	ck_assert_str_eq(parts("nested/5"), "1 ");
+	ck_assert_str_eq(str("nested/5/1/from"), "'Bob Builder' bob@example.org");
+	ck_assert_str_eq(str("nested/5/1/2/1/from"), "'Dave Lister' dave@example.net");
+}
+END_TEST
+
+START_TEST(deep_nesting)
+{
+	char path[8192] = "malformed-deep/1";
+	int depth = 0;
+	Dirinfo d;
+
+	while (strlen(path) + 3 < sizeof path) {
+		strcat(path, "/1");
+		if (tstat(path, &d) < 0 || !d.isdir)
+			break;
+		depth++;
+	}
+	ck_assert_int_ge(depth, 1000);
+}
+END_TEST
+
+START_TEST(walk_errors)
+{
+	Dirinfo d;
+
+	ck_assert_int_eq(tstat("sample/0", &d), -1);
+	ck_assert_int_eq(tstat("sample/01", &d), -1);
+	ck_assert_int_eq(tstat("sample/6", &d), -1);
+	ck_assert_int_eq(errcode(), ENOENT);
+	ck_assert_int_eq(tstat("sample/1/nosuchfile", &d), -1);
+	ck_assert_int_eq(tstat("sample/1/1", &d), -1);
+	ck_assert_int_eq(tstat("sample/1/subject/x", &d), -1);
+	ck_assert_int_eq(errcode(), ENOTDIR);
+	/* top-level-only files are not in parts */
+	ck_assert_int_eq(tstat("sample/4/1/unixheader", &d), -1);
+	/* body.<ext> names body, as plumbed part paths need */
+	ck_assert_int_eq(tstat("sample/4/2/body.pdf", &d), 0);
+	ck_assert_str_eq(d.name, "body");
+	ck_assert_int_eq(tstat("sample/4/2/..", &d), 0);
+	ck_assert_str_eq(d.name, "4");
+}
+END_TEST
+
+/* every file below dir, recursively: the invariants */
+typedef struct Walk Walk;
+struct Walk {
+	Qpath	q[256];
+	int	isdir[256];
+	char	name[256][32];
+	int	n;
+};
+
+static int
+collect(void *arg, const Dirinfo *d, uint64_t next)
+{
+	Walk *w = arg;
+
+	(void)next;
+	if (w->n < 256) {
+		w->q[w->n] = d->q;
+		w->isdir[w->n] = d->isdir;
+		snprintf(w->name[w->n], 32, "%s", d->name);
+		w->n++;
+	}
+	return 0;
+}
+
+static void
+checkinfo(const char *where, const Blob *b, int top)
+{
+	ck_assert_msg(b->n > 0, "%s: empty info", where);
+	ck_assert_msg(b->p[0] != '\n' && strstr(b->p, "\n\n") == NULL, "%s: empty line in info", where);
+	ck_assert_msg(strstr(b->p, "type ") != NULL, "%s: no type line", where);
+	if (top) {
+		ck_assert_msg(strncmp(b->p, "unixdate ", 9) == 0, "%s: no unixdate first", where);
+		char *nl = strchr(b->p, '\n');
+		int fields = 0;
+		for (const char *c = b->p + 9, *e = nl; c < e; c++)
+			if (*c != ' ' && (c == b->p + 9 || c[-1] == ' '))
+				fields++;
+		ck_assert_msg(fields == 7, "%s: unixdate has %d fields", where, fields);
+		ck_assert_msg(strstr(b->p, "\ndigest ") != NULL, "%s: no digest", where);
+	}
+}
+
+static int nfiles;
+
+static void
+walktree(Qpath dir, const char *where, int depth)
+{
+	Walk *w = xzalloc(sizeof *w);
+
+	ck_assert_msg(tree_readdir(dir, 0, collect, w) == 0, "%s: %s", where, errmsg());
+	for (int i = 0; i < w->n; i++) {
+		char path[512];
+		Dirinfo d;
+		Qpath q;
+		snprintf(path, sizeof path, "%s/%s", where, w->name[i]);
+		ck_assert_msg(tree_walk(dir, w->name[i], &q) == 0 && q == w->q[i], "%s: walk", path);
+		ck_assert_msg(tree_stat(q, &d) == 0, "%s: stat: %s", path, errmsg());
+		ck_assert_str_eq(d.name, w->name[i]);
+		if (w->isdir[i]) {
+			if (depth < 8)
+				walktree(q, path, depth + 1);
+			continue;
+		}
+		Blob *b = tree_read(q);
+		ck_assert_msg(b != NULL, "%s: read: %s", path, errmsg());
+		ck_assert_msg(b->n == d.length, "%s: stat %llu, read %zu", path,
+			(unsigned long long)d.length, b->n);
+		if (strcmp(w->name[i], "info") == 0)
+			checkinfo(path, b, depth == 1);
+		static const char *nonl[] = { "subject", "from", "to", "messageid", "inreplyto", "date", "type", "digest" };
+		for (size_t k = 0; k < nelem(nonl); k++)
+			if (strcmp(w->name[i], nonl[k]) == 0)
+				ck_assert_msg(memchr(b->p, '\n', b->n) == NULL, "%s: newline", path);
+		blobunref(b);
+		nfiles++;
+	}
+	free(w);
+}
+
+static const char *corpus[] = {
+	"sample", "plain", "alternative", "mixed", "nested", "rfc2047", "charsets", "headers",
+	"format-mboxrd", "format-mboxo", "format-crlf", "format-nofinalnl", "format-empty",
+	"format-fromonly", "malformed-boundary", "malformed-base64", "malformed-nocolon",
+	"malformed-nul", "malformed-8bit-headers", "malformed-charset", "malformed-longheader",
+	"malformed-truncated",
+};
+
+START_TEST(every_file_consistent)
+{
+	const char *name = corpus[_i];
+	Box *b = tbox(name);
+	Dirinfo d;
+
+	ck_assert_msg(b != NULL, "%s: %s", name, errmsg());
+	ck_assert_int_eq(tstat(name, &d), 0);
+	nfiles = 0;
+	walktree(d.q, name, 0);
+	ck_assert_msg(nfiles >= (int)b->nmsgs * 20, "%s: only %d files", name, nfiles);
+}
+END_TEST
+
+Suite *
+model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *t = tcase_create("structure");
+
+	tcase_add_test(t, single_part_has_no_children);
+	tcase_add_test(t, forward_model);
+	tcase_add_test(t, toplevel_rfc822);
+	tcase_add_test(t, deep_nesting);
+	tcase_add_test(t, walk_errors);
+	suite_add_tcase(s, t);
+	t = tcase_create("invariants");
+	tcase_set_timeout(t, 60);
+	tcase_add_loop_test(t, every_file_consistent, 0, nelem(corpus));
+	suite_add_tcase(s, t);
+	return s;
+}

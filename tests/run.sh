@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make check: every test, plain and under AddressSanitizer and
+# UndefinedBehaviorSanitizer.  Each step prints TAP lines or Check's
+# summary; the last line counts every check: "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+export SRCDIR=$top TZ=UTC
+san=$(mktemp -d)
+trap 'rm -rf "$san"' EXIT
+# sanitizer reports go to files: the mounted daemon has no stderr
+export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
+passed=0 failed=0
+
+count() {	# count the checks in a step's output
+	local out=$1 rc=$2 p f
+	if grep -q '^[0-9]*%: Checks:' "$out"; then
+		p=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)/\1 \2 \3/p' "$out")
+		set -- $p
+		f=$(($2 + $3)); p=$(($1 - f))
+	else
+		p=$(grep -c '^ok ' "$out"); f=$(grep -c '^not ok ' "$out")
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+}
+
+step() {
+	local name=$1 out rc
+	shift
+	echo "== $name"
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	if ls "$san"/* >/dev/null 2>&1; then
+		echo "not ok - sanitizer reports:"; cat "$san"/* | head -60
+		echo "not ok - $name: sanitizer report" >>"$out"
+		rm -f "$san"/*
+		rc=1
+	fi
+	count "$out" "$rc"
+	rm -f "$out"
+}
+
+step "build lists" tests/buildlists.sh
+step "unit suites" build/check
+step "unit suites, sanitized" build/asan/check
+step "whole trees over FUSE" tests/t-tree.sh mailfs/mailfs
+step "whole trees over FUSE, sanitized" tests/t-tree.sh build/asan/mailfs
+step "command line and mount" tests/t-cli.sh mailfs/mailfs
+step "command line and mount, sanitized" tests/t-cli.sh build/asan/mailfs
+step "README commands" tests/t-readme.sh
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's main job, as a user runs it: tools/demo mounts the sample
+# mailbox and shows it; what it shows is checked against the mbox file.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
+echo "1..4"
+if timeout 120 "$top/tools/demo" "$tmp/mnt" >"$tmp/out" 2>&1; then
+	echo "ok 1 - tools/demo runs"
+else
+	echo "not ok 1 - tools/demo failed"; sed 's/^/# /' "$tmp/out"
+fi
+want=$(grep -c '^From ' "$top/testdata/sample.mbox")
+listed=$(sed -n '/^\$ ls .*\/mbox$/,/^$/p' "$tmp/out" | grep -c '^[0-9][0-9]*$')
+if [ "$listed" -eq "$want" ]; then echo "ok 2 - it lists all $want messages"; else echo "not ok 2 - it lists $listed of $want"; fi
+subj=$(sed -n 's/^Subject: //p' "$top/testdata/sample.mbox" | head -1)
+if grep -qxF "$subj" "$tmp/out"; then echo "ok 3 - it shows the first subject"; else echo "not ok 3 - no subject '$subj'"; fi
+if grep -q "fusermount3 -u $tmp/mnt" "$tmp/out" && mountpoint -q "$tmp/mnt"; then
+	echo "ok 4 - the mount stays up and the unmount command is shown"
+else
+	echo "not ok 4 - no mount or no unmount hint"
+fi
