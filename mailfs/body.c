@@ -136,6 +136,8 @@ leaf(Buf *out, GMimePart *part)
 void
 body_decode(Buf *out, Part *p)
 {
+	if (part_full(p->msg) < 0)
+		return;
 	GMimeObject *o = part_mimeobj(p);
 
 	if (p->kind != Krfc822 && o && GMIME_IS_PART(o)) {

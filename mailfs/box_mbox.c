@@ -8,7 +8,10 @@
  *
  * The file is read under a shared fcntl lock, the lock Debian's
  * delivery agents (procmail, postfix local, exim, dovecot-lda) take
- * exclusively while they append, so we never see half a delivery.
+ * exclusively while they append, so we never see half a delivery.  They
+ * also hold a dotlock (<mbox>.lock); a reader may lack the right to
+ * create one in the spool directory, so we only wait while a fresh one
+ * exists.
  * Message bytes are read later with pread, not through the mapping, so
  * a file truncated behind our back gives an error, not SIGBUS.
  */
@@ -31,6 +34,7 @@ struct Mbox {
 
 enum {
 	Locktries = 300,		/* 100 ms apart: 30 s */
+	Stalelock = 300,		/* seconds after which a dotlock is abandoned */
 	Dropwindow = 64 << 20,	/* unmap scanned pages this often */
 };
 
@@ -225,12 +229,31 @@ mbox_unquote(Buf *dst, const char *p, size_t n)
 	}
 }
 
+/* wait until no live dotlock is held on path */
+static int
+dotlockwait(const char *path, int *tries)
+{
+	char lock[4096];
+	struct stat st;
+
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	while (stat(lock, &st) == 0 && time(NULL) - st.st_mtime < Stalelock) {
+		if ((*tries)++ == Locktries)
+			return seterr(EAGAIN, "%s: mailbox stays dotlocked by another program", path);
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
 static int
 lockfile(int fd, const char *path, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+	int i = 0;
 
-	for (int i = 0; fcntl(fd, F_SETLK, &fl) < 0; i++) {
+	if (dotlockwait(path, &i) < 0)
+		return -1;
+	for (; fcntl(fd, F_SETLK, &fl) < 0; i++) {
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			return seterr(errno, "%s: cannot lock: %s", path, strerror(errno));
 		if (i == Locktries)

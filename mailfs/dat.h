@@ -118,7 +118,8 @@ struct Msg {
 	size_t	hdrlen;		/* bytes of raw in the header, blank line excluded */
 	size_t	bodyoff;	/* offset of the body in raw */
 	int64_t	date;		/* seconds; see msg_date() */
-	void	*gm;		/* GMimeMessage of the whole message */
+	void	*gm;		/* GMimeMessage: of the header only until full */
+	int	full;		/* gm is the whole message and parts[] complete */
 	Part	**parts;	/* depth-first; parts[0] is the top entity */
 	uint32_t	nparts;
 	size_t	cost;		/* bytes charged against the cache */

@@ -58,7 +58,8 @@ void	msg_charge(Msg *m, size_t n);
 void	msg_flush(void);
 
 /* part.c: the MIME tree of a message */
-int	part_build(Msg *m);
+int	part_build(Msg *m);	/* the top entity, from the header alone */
+int	part_full(Msg *m);	/* the whole MIME tree */
 void	part_free(Msg *m);
 const char	*part_typename(Part *p, char *buf, size_t n);	/* lowercase type/subtype */
 void	*part_mimeobj(Part *p);	/* GMimeObject with the content's MIME headers */

@@ -153,7 +153,7 @@ msg_get(Box *b, uint32_t id)
 	m->hnext = hash[h];
 	hash[h] = m;
 	push_lru(m);
-	msg_charge(m, sizeof *m + 3 * m->raw.n + m->env.n + m->nparts * 256);
+	msg_charge(m, sizeof *m + m->raw.n + m->env.n + m->bodyoff + 256);
 	m->ref = 1;
 	evict();
 	return m;
@@ -169,5 +169,7 @@ msg_put(Msg *m)
 Part *
 msg_part(Msg *m, uint32_t idx)
 {
+	if (idx > 0 && part_full(m) < 0)
+		return NULL;
 	return idx < m->nparts ? m->parts[idx] : NULL;
 }

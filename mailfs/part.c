@@ -131,21 +131,12 @@ envelope(Msg *m, GMimeMessage *gm)
 	}
 }
 
-int
-part_build(Msg *m)
+static GMimeMessage *
+parse(const char *p, size_t n)
 {
-	Buf unq = { 0 };
-	const char *p = m->raw.p;
-	size_t n = m->raw.n;
-
-	if (m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
-		mbox_unquote(&unq, p, n);
-		p = unq.p;
-		n = unq.n;
-	}
 	GMimeStream *s = g_mime_stream_mem_new_with_buffer(p, n);
-	buffree(&unq);
 	GMimeParser *parser = g_mime_parser_new_with_stream(s);
+
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	GMimeMessage *gm = g_mime_parser_construct_message(parser, parseropts());
 	g_object_unref(parser);
@@ -157,10 +148,49 @@ part_build(Msg *m)
 		g_mime_message_set_mime_part(gm, GMIME_OBJECT(t));
 		g_object_unref(t);
 	}
+	return gm;
+}
+
+/*
+ * Most files of a top-level message (info above all) come from its
+ * header, so a message starts with its header block parsed alone; the
+ * whole MIME tree is parsed only when a part or a decoded body is asked
+ * for (part_full).  The two parses give the same header.
+ */
+int
+part_build(Msg *m)
+{
+	GMimeMessage *gm = parse(m->raw.p, m->bodyoff);
+
 	m->gm = gm;
-	Part *top = newpart(m, NULL, 0, Kmessage, GMIME_OBJECT(gm), gm);
-	addkids(m, top, g_mime_message_get_mime_part(gm), 0);
+	newpart(m, NULL, 0, Kmessage, GMIME_OBJECT(gm), gm);
 	envelope(m, gm);
+	return 0;
+}
+
+int
+part_full(Msg *m)
+{
+	Buf unq = { 0 };
+	const char *p = m->raw.p;
+	size_t n = m->raw.n;
+
+	if (m->full)
+		return 0;
+	if (m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
+		mbox_unquote(&unq, p, n);
+		p = unq.p;
+		n = unq.n;
+	}
+	GMimeMessage *gm = parse(p, n);
+	buffree(&unq);
+	Part *top = m->parts[0];
+	top->obj = top->env = gm;
+	g_object_unref(m->gm);
+	m->gm = gm;
+	m->full = 1;
+	addkids(m, top, g_mime_message_get_mime_part(gm), 0);
+	msg_charge(m, 2 * m->raw.n + m->nparts * 256);
 	return 0;
 }
 

@@ -143,6 +143,8 @@ walk1(Qpath dir, const char *name, Qpath *q)
 			n.part = msg_part(n.msg, 0);
 		if (n.part == NULL)
 			r = -1;
+		else if (isnumber(name) && part_full(n.msg) < 0)
+			r = -1;
 		else if (isnumber(name) && strlen(name) <= 6 && atoi(name) <= n.part->nkids)
 			*q = mkq(n.box->id, n.ent->id, n.part->kids[atoi(name) - 1]->idx, Qdir);
 		else if (!isnumber(name) && filekind(n.part, name))
@@ -246,7 +248,7 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 	} else {
 		if (n.part == NULL && (n.msg = msg_get(n.box, n.ent->id)) != NULL)
 			n.part = msg_part(n.msg, 0);
-		if (n.part == NULL) {
+		if (n.part == NULL || part_full(n.msg) < 0) {
 			release(&n);
 			return -1;
 		}

@@ -223,6 +223,41 @@ START_TEST(every_file_consistent)
 }
 END_TEST
 
+/*
+ * A top-level file made from the header-only parse (how info is
+ * usually first read) must equal the same file made after the full
+ * parse (how a listing makes it).
+ */
+START_TEST(header_parse_equals_full)
+{
+	const char *name = corpus[_i];
+	Box *b = tbox(name);
+
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		for (int k = 1; k <= file_count(); k++) {
+			char path[256];
+			if (!(file_where(k) & Ftop))
+				continue;
+			snprintf(path, sizeof path, "%s/%u/%s", name, b->msgs[i].id, file_name(k));
+			msg_flush();
+			Blob *light = tfile(path);
+			ck_assert_msg(light != NULL, "%s: %s", path, errmsg());
+			msg_flush();
+			Msg *m = msg_get(b, b->msgs[i].id);
+			ck_assert_int_eq(part_full(m), 0);
+			Blob *full = tfile(path);
+			msg_put(m);
+			ck_assert_msg(full != NULL, "%s: %s", path, errmsg());
+			ck_assert_msg(light->n == full->n && memcmp(light->p, full->p, full->n) == 0,
+				"%s: header-only parse gives\n%s\nfull parse gives\n%s", path, light->p, full->p);
+			blobunref(light);
+			blobunref(full);
+		}
+	}
+}
+END_TEST
+
 Suite *
 model_suite(void)
 {
@@ -238,6 +273,7 @@ model_suite(void)
 	t = tcase_create("invariants");
 	tcase_set_timeout(t, 60);
 	tcase_add_loop_test(t, every_file_consistent, 0, nelem(corpus));
+	tcase_add_loop_test(t, header_parse_equals_full, 0, nelem(corpus));
 	suite_add_tcase(s, t);
 	return s;
 }

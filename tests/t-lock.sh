@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# mailfs reads an mbox only when no delivery holds it: it waits for an
+# exclusive fcntl lock and for a fresh dotlock to go, and ignores a
+# stale dotlock.  usage: tests/t-lock.sh MAILFS
+set -u
+mailfs=${1:?usage: t-lock.sh MAILFS}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
+mkdir "$tmp/mnt"
+cp "$top/testdata/sample.mbox" "$tmp/box"
+echo "1..3"
+
+# seconds mailfs took to mount while something held the box
+timed() {
+	local t0 t1
+	t0=$(date +%s%N)
+	timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box" || echo "mount failed" >&2
+	t1=$(date +%s%N)
+	ls "$tmp/mnt/mbox" | wc -l >"$tmp/count"
+	fusermount3 -u "$tmp/mnt"
+	echo $(((t1 - t0) / 1000000))
+}
+
+python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(1.5)
+' "$tmp/box" "$tmp/locked" &
+while [ ! -e "$tmp/locked" ]; do sleep 0.05; done
+ms=$(timed)
+wait
+if [ "$ms" -ge 1000 ] && [ "$(cat "$tmp/count")" = 5 ]; then
+	echo "ok 1 - waited ${ms} ms for a delivery's fcntl lock"
+else
+	echo "not ok 1 - fcntl lock: mounted after ${ms} ms with $(cat "$tmp/count") messages"
+fi
+
+touch "$tmp/box.lock"
+(sleep 1; rm -f "$tmp/box.lock") &
+ms=$(timed)
+wait
+if [ "$ms" -ge 900 ]; then echo "ok 2 - waited ${ms} ms for a fresh dotlock"; else echo "not ok 2 - dotlock: ${ms} ms"; fi
+
+touch -d '1 hour ago' "$tmp/box.lock"
+ms=$(timed)
+if [ "$ms" -lt 900 ]; then echo "ok 3 - a stale dotlock is ignored (${ms} ms)"; else echo "not ok 3 - stale dotlock: ${ms} ms"; fi
