@@ -32,10 +32,14 @@ struct Mbox {
 	int	fd;
 };
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22	/* Linux 5.14 */
+#endif
+
 enum {
 	Locktries = 300,		/* 100 ms apart: 30 s */
 	Stalelock = 300,		/* seconds after which a dotlock is abandoned */
-	Dropwindow = 64 << 20,	/* unmap scanned pages this often */
+	Window = 32 << 20,	/* map this much ahead of the scan, and drop it after */
 };
 
 static const char *wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
@@ -179,6 +183,41 @@ emit(const char *p, size_t start, size_t end, void (*fn)(void *, const Msgent *)
 	fn(arg, &m);
 }
 
+/*
+ * The next line start at or after pos that begins "From ".  It looks at
+ * 16 bytes at a time for a newline followed by 'F', which is rare, so
+ * the scan runs at memory speed; hits are checked one by one.
+ */
+typedef char V16 __attribute__((vector_size(16)));
+
+static const char *
+nextfrom(const char *p, size_t pos, size_t n)
+{
+	size_t i = pos;
+
+	if (i == 0 && n >= 5 && memcmp(p, "From ", 5) == 0)
+		return p;
+	if (i == 0)
+		i = 1;
+	for (; i + 16 <= n; i += 16) {
+		V16 prev, cur, hit;
+		uint64_t w[2];
+		memcpy(&prev, p + i - 1, 16);
+		memcpy(&cur, p + i, 16);
+		hit = (prev == '\n') & (cur == 'F');
+		memcpy(w, &hit, 16);
+		if ((w[0] | w[1]) == 0)
+			continue;
+		for (size_t j = i; j < i + 16; j++)
+			if (p[j - 1] == '\n' && p[j] == 'F' && n - j >= 5 && memcmp(p + j, "From ", 5) == 0)
+				return p + j;
+	}
+	for (; i < n; i++)
+		if (p[i - 1] == '\n' && p[i] == 'F' && n - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+			return p + i;
+	return NULL;
+}
+
 int
 mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void *arg)
 {
@@ -193,10 +232,10 @@ mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void 
 		return seterr(EINVAL, "not an mbox file: it does not begin with a From line");
 	size_t start = i, pos = i + ll;
 	for (;;) {
-		const char *q = pos < n ? memmem(p + pos, n - pos, "\nFrom ", 6) : NULL;
+		const char *q = nextfrom(p, pos, n);
 		if (q == NULL)
 			break;
-		size_t ls = q + 1 - p;
+		size_t ls = q - p;
 		ll = linelen(p + ls, n - ls);
 		pos = ls + 5;
 		if (!mbox_fromline(p + ls, ll && p[ls + ll - 1] == '\r' ? ll - 1 : ll, NULL))
@@ -283,24 +322,37 @@ typedef struct Scan Scan;
 struct Scan {
 	Box	*box;
 	const char	*base;
-	size_t	dropped;	/* bytes of the mapping already given back */
+	size_t	size;
+	size_t	mapped;		/* bytes populated ahead of the scan */
+	size_t	dropped;	/* bytes given back behind it */
 };
 
 /*
- * Give scanned pages back as we go, so that scanning a large mailbox
- * does not make its whole size resident in mailfs.
+ * Fault pages in a window at a time ahead of the scan (one call instead
+ * of a fault per page) and give them back behind it, so a large mailbox
+ * is scanned at memory speed without becoming resident in mailfs.
  */
+static void
+window(Scan *s, size_t at)
+{
+	while (s->mapped < s->size && s->mapped < at + 2 * (size_t)Window) {
+		size_t len = s->size - s->mapped < (size_t)Window ? s->size - s->mapped : (size_t)Window;
+		madvise((char *)s->base + s->mapped, len, MADV_POPULATE_READ);
+		s->mapped += len;
+	}
+	if (at >= s->dropped + 2 * (size_t)Window) {
+		madvise((char *)s->base + s->dropped, Window, MADV_DONTNEED);
+		s->dropped += Window;
+	}
+}
+
 static void
 found(void *arg, const Msgent *m)
 {
 	Scan *s = arg;
 
 	box_add(s->box, m);
-	if (m->off - s->dropped >= Dropwindow) {
-		size_t upto = m->off & ~(size_t)(Dropwindow - 1);
-		madvise((char *)s->base + s->dropped, upto - s->dropped, MADV_DONTNEED);
-		s->dropped = upto;
-	}
+	window(s, m->off);
 }
 
 static int
@@ -324,8 +376,8 @@ mboxopen(Box *b)
 			seterr(errno, "%s: cannot map: %s", b->path, strerror(errno));
 			goto unlock;
 		}
-		madvise(p, st.st_size, MADV_SEQUENTIAL);
-		Scan s = { b, p, 0 };
+		Scan s = { b, p, st.st_size, 0, 0 };
+		window(&s, 0);
 		int r = mbox_scan(p, st.st_size, found, &s);
 		munmap(p, st.st_size);
 		if (r < 0) {

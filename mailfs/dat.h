@@ -30,6 +30,24 @@ struct Blob {
 	char	p[];	/* n bytes, then a NUL for convenience */
 };
 
+/*
+ * The fields of a message header, in order: names and raw values
+ * (folded as stored), kept as offsets into one string.
+ */
+typedef struct Hdr Hdr;
+typedef struct Hdrfield Hdrfield;
+struct Hdrfield {
+	uint32_t	name;	/* offsets into Hdr.s, NUL-terminated */
+	uint32_t	value;
+};
+struct Hdr {
+	Hdrfield	*f;
+	int	n;
+	Buf	s;
+	void	*lists[6];	/* InternetAddressList by hdr_pairs kind, once parsed */
+	uint8_t	parsed[6];
+};
+
 /* ---- mailbox backends ---- */
 
 typedef struct Box Box;
@@ -105,7 +123,10 @@ struct Part {
 	uint32_t	idx;	/* depth-first index within the message, top = 0 */
 	int	kind;
 	void	*obj;		/* GMimeObject of the entity (message or part) */
-	void	*env;		/* GMimeMessage supplying the envelope, or NULL */
+	void	*env;		/* the inner GMimeMessage of an rfc822 part or its child 1 */
+	Hdr	*hdr;		/* envelope fields of a message entity; see part_hdr */
+	void	*ctype;		/* top only: GMimeContentType parsed from hdr */
+	void	*cdisp;		/* top only: GMimeContentDisposition, or NULL */
 	Blob	**files;	/* generated contents, by file kind; NULL until made */
 };
 

@@ -100,6 +100,15 @@ file_content(Part *p, int kind)
 	return blobref(p->files[kind]);
 }
 
+void
+file_gen(Buf *out, Part *p, int kind)
+{
+	if (p->files[kind])
+		bufadd(out, p->files[kind]->p, p->files[kind]->n);
+	else
+		files[kind - 1].gen(out, p);
+}
+
 /* another file's content appended to out */
 static void
 append(Buf *out, Part *p, const char *name)
@@ -132,8 +141,15 @@ rawsplit(Part *p, const Blob *raw, size_t *hdrlen, size_t *bodyoff)
 static void
 addrs(Buf *out, Part *p, int which)
 {
-	if (p->env)
-		hdr_pairs(out, p->env, which);
+	if (part_hdr(p))
+		hdr_pairs(out, part_hdr(p), which);
+}
+
+static void
+value(Buf *out, Part *p, const char *name)
+{
+	if (part_hdr(p))
+		hdr_value(out, part_hdr(p), name);
 }
 
 static void genbcc(Buf *out, Part *p) { addrs(out, p, Abcc); }
@@ -152,24 +168,28 @@ genbody(Buf *out, Part *p)
 static void
 gendate(Buf *out, Part *p)
 {
-	if (p->env)
-		hdr_unfolded(out, p->env, "Date");
+	value(out, p, "Date");
 }
 
+/* the top message's over what rawunix holds; a part's over its raw */
 static void
 gendigest(Buf *out, Part *p)
 {
-	Blob *b = file_content(p, file_kind(p->parent ? "raw" : "rawunix"));
+	Msg *m = p->msg;
 
-	info_digest(out, b->p, b->n);
+	if (p->parent == NULL) {
+		info_digest(out, m->env.p, m->env.n, m->raw.p, m->raw.n);
+		return;
+	}
+	Blob *b = file_content(p, file_kind("raw"));
+	info_digest(out, b->p, b->n, "", 0);
 	blobunref(b);
 }
 
 static void
 gendisposition(Buf *out, Part *p)
 {
-	GMimeObject *o = part_mimeobj(p);
-	GMimeContentDisposition *d = o ? g_mime_object_get_content_disposition(o) : NULL;
+	GMimeContentDisposition *d = part_cdisp(p);
 	const char *v = d ? g_mime_content_disposition_get_disposition(d) : NULL;
 
 	if (v && g_ascii_strcasecmp(v, "attachment") == 0)
@@ -186,18 +206,12 @@ gendisposition(Buf *out, Part *p)
 static void
 genfilename(Buf *out, Part *p)
 {
-	GMimeObject *o = part_mimeobj(p);
-	const char *name = NULL;
+	GMimeContentDisposition *d = part_cdisp(p);
+	GMimeContentType *t = part_ctype(p);
+	const char *name = d ? g_mime_content_disposition_get_parameter(d, "filename") : NULL;
 
-	if (o == NULL)
-		return;
-	if (GMIME_IS_PART(o))
-		name = g_mime_part_get_filename(GMIME_PART(o));
-	else {
-		name = g_mime_object_get_content_disposition_parameter(o, "filename");
-		if (name == NULL)
-			name = g_mime_object_get_content_type_parameter(o, "name");
-	}
+	if (name == NULL && t)
+		name = g_mime_content_type_get_parameter(t, "name");
 	if (name == NULL)
 		return;
 	const char *slash = strrchr(name, '/'), *bs = strrchr(name, '\\');
@@ -226,8 +240,8 @@ genflags(Buf *out, Part *p)
 static void
 genheader(Buf *out, Part *p)
 {
-	if (p->env)
-		hdr_all(out, p->env);
+	if (part_hdr(p))
+		hdr_all(out, part_hdr(p));
 }
 
 static void
@@ -239,27 +253,37 @@ geninfo(Buf *out, Part *p)
 static void
 geninreplyto(Buf *out, Part *p)
 {
-	if (p->env)
-		hdr_unfolded(out, p->env, "In-Reply-To");
+	value(out, p, "In-Reply-To");
+}
+
+static size_t
+newlines(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	for (const char *c = p; (c = memchr(c, '\n', p + n - c)) != NULL; c++)
+		k++;
+	return k;
 }
 
 static void
 genlines(Buf *out, Part *p)
 {
-	Blob *b = file_content(p, file_kind("rawbody"));
-	size_t n = 0;
+	Msg *m = p->msg;
 
-	for (const char *c = b->p; (c = memchr(c, '\n', b->p + b->n - c)) != NULL; c++)
-		n++;
-	bufprint(out, "%zu", n);
+	if (p->parent == NULL) {
+		bufprint(out, "%zu", newlines(m->raw.p + m->bodyoff, m->raw.n - m->bodyoff));
+		return;
+	}
+	Blob *b = file_content(p, file_kind("rawbody"));
+	bufprint(out, "%zu", newlines(b->p, b->n));
 	blobunref(b);
 }
 
 static void
 genmessageid(Buf *out, Part *p)
 {
-	if (p->env)
-		hdr_unfolded(out, p->env, "Message-ID");
+	value(out, p, "Message-ID");
 }
 
 static void
@@ -325,8 +349,8 @@ gensize(Buf *out, Part *p)
 static void
 gensubject(Buf *out, Part *p)
 {
-	if (p->env)
-		hdr_subject(out, p->env);
+	if (part_hdr(p))
+		hdr_decoded(out, part_hdr(p), "Subject");
 }
 
 static void

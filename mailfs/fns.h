@@ -63,16 +63,24 @@ int	part_full(Msg *m);	/* the whole MIME tree */
 void	part_free(Msg *m);
 const char	*part_typename(Part *p, char *buf, size_t n);	/* lowercase type/subtype */
 void	*part_mimeobj(Part *p);	/* GMimeObject with the content's MIME headers */
+Hdr	*part_hdr(Part *p);	/* envelope fields, or NULL for a part that is no message */
+void	*part_ctype(Part *p);	/* GMimeContentType, or NULL */
+void	*part_cdisp(Part *p);	/* GMimeContentDisposition, or NULL */
 void	*part_opts(void);	/* the GMimeParserOptions mailfs decodes with */
 
-/* hdr.c: header values as the spec's files want them */
-void	hdr_pairs(Buf *out, void *gmessage, int which);
+/* hdr.c: header fields, and their values as the spec's files want them */
+void	hdr_parse(Hdr *h, const char *p, size_t n);	/* a raw header block */
+void	hdr_fromgmime(Hdr *h, void *gmessage);
+void	hdr_free(Hdr *h);
+const char	*hdr_get(Hdr *h, const char *name);	/* first raw value, or NULL */
+void	hdr_pairs(Buf *out, Hdr *h, int which);
+void	hdr_value(Buf *out, Hdr *h, const char *name);	/* unfolded, trimmed */
+void	hdr_decoded(Buf *out, Hdr *h, const char *name);	/* RFC 2047-decoded too */
 void	hdr_text(Buf *out, const char *raw);
-void	hdr_unfolded(Buf *out, void *gmessage, const char *name);
-void	hdr_all(Buf *out, void *gmessage);
-void	hdr_subject(Buf *out, void *gmessage);
+void	hdr_all(Buf *out, Hdr *h);
 void	hdr_ctime(Buf *out, int64_t secs);
 int64_t	hdr_date(const char *value);	/* 0 when unparsable */
+void	*hdr_addresses(Hdr *h, const char *name);	/* InternetAddressList of every such field, caller unrefs; or NULL */
 enum { Afrom, Ato, Acc, Abcc, Areplyto, Asender };
 
 /* body.c: decoded bodies */
@@ -88,10 +96,11 @@ int	file_kind(const char *name);	/* 0 if none */
 int	file_mode(int kind);
 int	file_where(int kind);		/* Ftop|Fpart */
 Blob	*file_content(Part *p, int kind);	/* counted reference, or NULL + err */
+void	file_gen(Buf *out, Part *p, int kind);	/* appended, without caching it */
 
 /* info.c */
 void	info_make(Buf *out, Part *p);
-void	info_digest(Buf *out, const char *p, size_t n);
+void	info_digest(Buf *out, const char *p1, size_t n1, const char *p2, size_t n2);
 void	info_flags(Buf *out, Msg *m);
 
 /* tree.c: the file tree both transports serve; all calls take the tree lock */

@@ -58,28 +58,169 @@ pairs(Buf *out, InternetAddressList *l)
 	}
 }
 
-static int
-empty(InternetAddressList *l)
+/*
+ * Split a raw header block into fields.  Splitting is not decoding:
+ * values stay as stored, folded, for GMime to decode.  Like GMime, a
+ * line with no colon, or with blanks in its name, is skipped and does
+ * not end the header.
+ */
+void
+hdr_parse(Hdr *h, const char *p, size_t n)
 {
-	return l == NULL || internet_address_list_length(l) == 0;
+	size_t i = 0;
+	int open = 0;	/* the last field's value is still at the end of h->s */
+
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t ll = nl ? (size_t)(nl - (p + i)) : n - i;
+		const char *line = p + i;
+		i += ll + (nl != NULL);
+		if (ll > 0 && (line[0] == ' ' || line[0] == '\t')) {
+			if (open) {
+				h->s.n--;	/* reopen the value: drop its NUL */
+				bufputc(&h->s, '\n');
+				bufadd(&h->s, line, ll);
+				bufputc(&h->s, 0);
+			}
+			continue;
+		}
+		const char *colon = memchr(line, ':', ll);
+		size_t nlen = colon ? (size_t)(colon - line) : 0;
+		while (nlen > 0 && (line[nlen - 1] == ' ' || line[nlen - 1] == '\t'))
+			nlen--;
+		open = nlen > 0 && memchr(line, ' ', nlen) == NULL && memchr(line, '\t', nlen) == NULL;
+		if (!open)
+			continue;
+		h->f = xrealloc(h->f, (h->n + 1) * sizeof *h->f);
+		h->f[h->n].name = h->s.n;
+		bufadd(&h->s, line, nlen);
+		bufputc(&h->s, 0);
+		h->f[h->n].value = h->s.n;
+		bufadd(&h->s, colon + 1, line + ll - colon - 1);
+		bufputc(&h->s, 0);
+		h->n++;
+	}
+}
+
+static int
+byoffset(const void *a, const void *b)
+{
+	gint64 x = g_mime_header_get_offset(*(GMimeHeader **)a);
+	gint64 y = g_mime_header_get_offset(*(GMimeHeader **)b);
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The fields of a parsed (inner) message.  GMime keeps the Content-*
+ * fields with the message's MIME part, so the two lists are merged back
+ * into their original order by offset.
+ */
+void
+hdr_fromgmime(Hdr *h, void *gmessage)
+{
+	GMimeObject *lists[2] = { GMIME_OBJECT(gmessage), g_mime_message_get_mime_part(gmessage) };
+	GMimeHeader **all = NULL;
+	size_t n = 0;
+
+	for (int l = 0; l < 2; l++) {
+		GMimeHeaderList *hl = lists[l] ? g_mime_object_get_header_list(lists[l]) : NULL;
+		int c = hl ? g_mime_header_list_get_count(hl) : 0;
+		all = xrealloc(all, (n + c + 1) * sizeof *all);
+		for (int i = 0; i < c; i++)
+			all[n++] = g_mime_header_list_get_header_at(hl, i);
+	}
+	qsort(all, n, sizeof *all, byoffset);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = g_mime_header_get_raw_value(all[i]);
+		if (i > 0 && all[i] == all[i - 1])
+			continue;
+		h->f = xrealloc(h->f, (h->n + 1) * sizeof *h->f);
+		h->f[h->n].name = h->s.n;
+		bufputs(&h->s, g_mime_header_get_name(all[i]));
+		bufputc(&h->s, 0);
+		h->f[h->n].value = h->s.n;
+		bufputs(&h->s, v ? v : "");
+		bufputc(&h->s, 0);
+		h->n++;
+	}
+	free(all);
 }
 
 void
-hdr_pairs(Buf *out, void *gmessage, int which)
+hdr_free(Hdr *h)
 {
-	GMimeMessage *gm = gmessage;
+	for (size_t i = 0; i < nelem(h->lists); i++)
+		if (h->lists[i])
+			g_object_unref(h->lists[i]);
+	memset(h->lists, 0, sizeof h->lists);
+	memset(h->parsed, 0, sizeof h->parsed);
+	free(h->f);
+	buffree(&h->s);
+	h->f = NULL;
+	h->n = 0;
+}
+
+#define NAME(h, i)	((h)->s.p + (h)->f[i].name)
+#define VALUE(h, i)	((h)->s.p + (h)->f[i].value)
+
+const char *
+hdr_get(Hdr *h, const char *name)
+{
+	for (int i = 0; i < h->n; i++)
+		if (g_ascii_strcasecmp(NAME(h, i), name) == 0)
+			return VALUE(h, i);
+	return NULL;
+}
+
+/* every field called name, as one address list; NULL when it has none */
+static InternetAddressList *
+addrlist(Hdr *h, const char *name)
+{
+	Buf all = { 0 };
 	InternetAddressList *l = NULL;
 
-	switch (which) {
-	case Afrom:	l = g_mime_message_get_from(gm); break;
-	case Ato:	l = g_mime_message_get_to(gm); break;
-	case Acc:	l = g_mime_message_get_cc(gm); break;
-	case Abcc:	l = g_mime_message_get_bcc(gm); break;
-	case Asender:	l = g_mime_message_get_sender(gm); break;
-	case Areplyto:	l = g_mime_message_get_reply_to(gm); break;
+	for (int i = 0; i < h->n; i++)
+		if (g_ascii_strcasecmp(NAME(h, i), name) == 0) {
+			if (all.n)
+				bufputs(&all, ", ");
+			bufputs(&all, VALUE(h, i));
+		}
+	if (all.n)
+		l = internet_address_list_parse(part_opts(), all.p);
+	buffree(&all);
+	if (l && internet_address_list_length(l) == 0) {
+		g_object_unref(l);
+		l = NULL;
 	}
-	if ((which == Asender || which == Areplyto) && empty(l))
-		l = g_mime_message_get_from(gm);
+	return l;
+}
+
+void *
+hdr_addresses(Hdr *h, const char *name)
+{
+	return addrlist(h, name);
+}
+
+/* Sender and Reply-To default to From, so Mail's Reply goes to the right place */
+void
+hdr_pairs(Buf *out, Hdr *h, int which)
+{
+	static const char *names[] = {
+		[Afrom] = "From", [Ato] = "To", [Acc] = "Cc", [Abcc] = "Bcc",
+		[Areplyto] = "Reply-To", [Asender] = "Sender",
+	};
+	InternetAddressList *l;
+
+	for (int w = which;; w = Afrom) {
+		if (!h->parsed[w]) {
+			h->lists[w] = addrlist(h, names[w]);
+			h->parsed[w] = 1;
+		}
+		l = h->lists[w];
+		if (l || w == Afrom || (which != Asender && which != Areplyto))
+			break;
+	}
 	Buf b = { 0 };
 	pairs(&b, l);
 	bufadd(out, b.p, b.n);
@@ -105,82 +246,56 @@ flatten(Buf *out, const char *s)
 	}
 }
 
+static int
+plain(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80 || (s[0] == '=' && s[1] == '?'))
+			return 0;
+	return 1;
+}
+
 void
 hdr_text(Buf *out, const char *raw)
 {
+	if (plain(raw)) {	/* nothing to decode: spare GMime the work */
+		flatten(out, raw);
+		return;
+	}
 	char *d = g_mime_utils_header_decode_text(part_opts(), raw);
-
 	flatten(out, d ? d : raw);
 	g_free(d);
 }
 
-static const char *
-rawvalue(GMimeMessage *gm, const char *name)
-{
-	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(gm));
-	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
-
-	return h ? g_mime_header_get_raw_value(h) : NULL;
-}
-
 /* the raw value, unfolded and trimmed: for Date, Message-ID, In-Reply-To */
 void
-hdr_unfolded(Buf *out, void *gmessage, const char *name)
+hdr_value(Buf *out, Hdr *h, const char *name)
 {
-	const char *v = rawvalue(gmessage, name);
+	const char *v = hdr_get(h, name);
 
 	if (v)
 		flatten(out, v);
 }
 
 void
-hdr_subject(Buf *out, void *gmessage)
+hdr_decoded(Buf *out, Hdr *h, const char *name)
 {
-	const char *v = rawvalue(gmessage, "Subject");
+	const char *v = hdr_get(h, name);
 
 	if (v)
 		hdr_text(out, v);
 }
 
-static int
-byoffset(const void *a, const void *b)
-{
-	gint64 x = g_mime_header_get_offset(*(GMimeHeader **)a);
-	gint64 y = g_mime_header_get_offset(*(GMimeHeader **)b);
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Every header line of a message in its original order.  GMime keeps
- * the Content-* fields with the message's MIME part, so the two lists
- * are merged back by their offsets in the source.
- */
+/* every field, decoded and unfolded onto one line each */
 void
-hdr_all(Buf *out, void *gmessage)
+hdr_all(Buf *out, Hdr *h)
 {
-	GMimeObject *lists[2] = { GMIME_OBJECT(gmessage), g_mime_message_get_mime_part(gmessage) };
-	GMimeHeader **all = NULL;
-	size_t n = 0;
-
-	for (int l = 0; l < 2; l++) {
-		GMimeHeaderList *hl = lists[l] ? g_mime_object_get_header_list(lists[l]) : NULL;
-		int c = hl ? g_mime_header_list_get_count(hl) : 0;
-		all = xrealloc(all, (n + c) * sizeof *all);
-		for (int i = 0; i < c; i++)
-			all[n++] = g_mime_header_list_get_header_at(hl, i);
-	}
-	qsort(all, n, sizeof *all, byoffset);
-	for (size_t i = 0; i < n; i++) {
-		const char *v = g_mime_header_get_raw_value(all[i]);
-		if (i > 0 && all[i] == all[i - 1])
-			continue;
-		bufputs(out, g_mime_header_get_name(all[i]));
+	for (int i = 0; i < h->n; i++) {
+		bufputs(out, NAME(h, i));
 		bufputs(out, ": ");
-		hdr_text(out, v ? v : "");
+		hdr_text(out, VALUE(h, i));
 		bufputc(out, '\n');
 	}
-	free(all);
 }
 
 /*

@@ -9,18 +9,28 @@
 #include <gmime/gmime.h>
 #include "fns.h"
 
+/* SHA-1 of p1 then p2, in lowercase hex */
 void
-info_digest(Buf *out, const char *p, size_t n)
+info_digest(Buf *out, const char *p1, size_t n1, const char *p2, size_t n2)
 {
 	static EVP_MD *sha1;
+	static EVP_MD_CTX *ctx;
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 
-	if (sha1 == NULL)
+	if (sha1 == NULL) {
 		sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	EVP_Digest(p, n, md, &len, sha1, NULL);
-	for (unsigned i = 0; i < len; i++)
-		bufprint(out, "%02x", md[i]);
+		ctx = EVP_MD_CTX_new();
+	}
+	EVP_DigestInit_ex(ctx, sha1, NULL);
+	EVP_DigestUpdate(ctx, p1, n1);
+	EVP_DigestUpdate(ctx, p2, n2);
+	EVP_DigestFinal_ex(ctx, md, &len);
+	for (unsigned i = 0; i < len; i++) {
+		bufputc(out, hex[md[i] >> 4]);
+		bufputc(out, hex[md[i] & 15]);
+	}
 }
 
 /*
@@ -31,9 +41,9 @@ info_digest(Buf *out, const char *p, size_t n)
 void
 info_flags(Buf *out, Msg *m)
 {
-	GMimeObject *o = GMIME_OBJECT(m->gm);
-	const char *st = g_mime_object_get_header(o, "Status");
-	const char *xs = g_mime_object_get_header(o, "X-Status");
+	Hdr *h = part_hdr(m->parts[0]);
+	const char *st = hdr_get(h, "Status");
+	const char *xs = hdr_get(h, "X-Status");
 	int seen = st && strchr(st, 'R'), old = st && strchr(st, 'O');
 	char f[8] = "-------";
 
@@ -58,12 +68,12 @@ line(Buf *out, const char *key, Buf *val)
 {
 	if (val->n == 0)
 		return;
+	for (size_t i = 0; i < val->n; i++)
+		if (val->p[i] == '\r' || val->p[i] == '\n' || val->p[i] == '\t')
+			val->p[i] = ' ';
 	bufputs(out, key);
 	bufputc(out, ' ');
-	for (size_t i = 0; i < val->n; i++) {
-		char c = val->p[i];
-		bufputc(out, c == '\r' || c == '\n' || c == '\t' ? ' ' : c);
-	}
+	bufadd(out, val->p, val->n);
 	bufputc(out, '\n');
 	bufreset(val);
 }
@@ -71,13 +81,9 @@ line(Buf *out, const char *key, Buf *val)
 static void
 fileline(Buf *out, Part *p, const char *key, int kind)
 {
-	Blob *b = file_content(p, kind);
 	Buf v = { 0 };
 
-	if (b) {
-		bufadd(&v, b->p, b->n);
-		blobunref(b);
-	}
+	file_gen(&v, p, kind);
 	line(out, key, &v);
 	buffree(&v);
 }
@@ -93,10 +99,12 @@ info_make(Buf *out, Part *p)
 	char type[128];
 	int top = p->parent == NULL;
 
-	if (top || (p->kind == Kmessage && p->env &&
-	    g_mime_object_get_header(GMIME_OBJECT(p->env), "Date") &&
-	    hdr_date(g_mime_object_get_header(GMIME_OBJECT(p->env), "Date")) != 0)) {
-		int64_t t = top ? p->msg->date : hdr_date(g_mime_object_get_header(GMIME_OBJECT(p->env), "Date"));
+	Hdr *h = part_hdr(p);
+	int64_t t = top ? p->msg->date : 0;
+
+	if (!top && p->kind == Kmessage && h && hdr_get(h, "Date"))
+		t = hdr_date(hdr_get(h, "Date"));
+	if (top || t != 0) {
 		bufprint(&v, "%lld ", (long long)t);
 		hdr_ctime(&v, t);
 		v.n--;	/* line() adds the newline ctime already has */
@@ -109,9 +117,9 @@ info_make(Buf *out, Part *p)
 		line(out, "flags", &v);
 	}
 	fileline(out, p, "digest", file_kind("digest"));
-	if (p->env) {
+	if (h) {
 		for (size_t i = 0; i < nelem(addrs); i++) {
-			hdr_pairs(&v, p->env, addrs[i].which);
+			hdr_pairs(&v, h, addrs[i].which);
 			line(out, addrs[i].key, &v);
 		}
 		for (size_t i = 0; i < nelem(after); i++)
@@ -120,10 +128,9 @@ info_make(Buf *out, Part *p)
 	bufputs(&v, part_typename(p, type, sizeof type));
 	line(out, "type", &v);
 	if (p->kind == Kmessage || p->kind == Krfc822 || strncmp(type, "text/", 5) == 0) {
-		Blob *b = file_content(p, file_kind("lines"));
-		if (b && strcmp(b->p, "0") != 0)
-			bufputs(&v, b->p);
-		blobunref(b);
+		file_gen(&v, p, file_kind("lines"));
+		if (strcmp(v.p, "0") == 0)
+			bufreset(&v);
 		line(out, "lines", &v);
 	}
 	fileline(out, p, "filename", file_kind("filename"));

@@ -14,7 +14,7 @@ enum { Nhash = 4096 };
 
 static Msg *hash[Nhash];
 static Msg lru = { .lprev = &lru, .lnext = &lru };	/* most recent first */
-static size_t budget = 32 << 20;
+static size_t budget = 16 << 20;
 static size_t used;
 
 void

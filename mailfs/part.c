@@ -107,27 +107,26 @@ addentity(Msg *m, Part *parent, int num, GMimeObject *o, int depth)
 
 /* the envelope date and line, when the store had none */
 static void
-envelope(Msg *m, GMimeMessage *gm)
+envelope(Msg *m, Hdr *h)
 {
-	if (m->date == 0) {
-		const char *d = g_mime_object_get_header(GMIME_OBJECT(gm), "Date");
-		m->date = d ? hdr_date(d) : 0;
-	}
-	if (m->date == 0) {
-		const char *r = g_mime_object_get_header(GMIME_OBJECT(gm), "Received");
-		const char *semi = r ? strrchr(r, ';') : NULL;
+	if (m->date == 0 && hdr_get(h, "Date"))
+		m->date = hdr_date(hdr_get(h, "Date"));
+	if (m->date == 0 && hdr_get(h, "Received")) {
+		const char *semi = strrchr(hdr_get(h, "Received"), ';');
 		m->date = semi ? hdr_date(semi + 1) : 0;
 	}
 	if (m->env.n == 0) {
-		InternetAddressList *from = g_mime_message_get_from(gm);
-		const char *addr = "???";
-		if (from && internet_address_list_length(from) > 0) {
+		InternetAddressList *from = hdr_addresses(h, "From");
+		const char *addr = NULL;
+		if (from) {
 			InternetAddress *a = internet_address_list_get_address(from, 0);
 			if (INTERNET_ADDRESS_IS_MAILBOX(a))
 				addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
 		}
 		bufprint(&m->env, "From %s ", addr && *addr ? addr : "???");
 		hdr_ctime(&m->env, m->date);
+		if (from)
+			g_object_unref(from);
 	}
 }
 
@@ -153,18 +152,16 @@ parse(const char *p, size_t n)
 
 /*
  * Most files of a top-level message (info above all) come from its
- * header, so a message starts with its header block parsed alone; the
- * whole MIME tree is parsed only when a part or a decoded body is asked
- * for (part_full).  The two parses give the same header.
+ * header alone, so a message starts as its header fields; GMime parses
+ * the whole MIME tree only when a part or a decoded body is asked for
+ * (part_full).
  */
 int
 part_build(Msg *m)
 {
-	GMimeMessage *gm = parse(m->raw.p, m->bodyoff);
+	Part *top = newpart(m, NULL, 0, Kmessage, NULL, NULL);
 
-	m->gm = gm;
-	newpart(m, NULL, 0, Kmessage, GMIME_OBJECT(gm), gm);
-	envelope(m, gm);
+	envelope(m, part_hdr(top));
 	return 0;
 }
 
@@ -182,11 +179,17 @@ part_full(Msg *m)
 		p = unq.p;
 		n = unq.n;
 	}
+	/* a continuation line with nothing to continue: GMime would end the header there */
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		const char *nl = memchr(p, '\n', n);
+		size_t skip = nl ? (size_t)(nl - p) + 1 : n;
+		p += skip;
+		n -= skip;
+	}
 	GMimeMessage *gm = parse(p, n);
 	buffree(&unq);
 	Part *top = m->parts[0];
-	top->obj = top->env = gm;
-	g_object_unref(m->gm);
+	top->obj = gm;
 	m->gm = gm;
 	m->full = 1;
 	addkids(m, top, g_mime_message_get_mime_part(gm), 0);
@@ -203,6 +206,13 @@ part_free(Msg *m)
 			blobunref(p->files[k]);
 		free(p->files);
 		free(p->kids);
+		if (p->hdr)
+			hdr_free(p->hdr);
+		free(p->hdr);
+		if (p->ctype)
+			g_object_unref(p->ctype);
+		if (p->cdisp)
+			g_object_unref(p->cdisp);
 		free(p);
 	}
 	free(m->parts);
@@ -218,15 +228,66 @@ void *
 part_mimeobj(Part *p)
 {
 	if (p->kind == Kmessage)
-		return g_mime_message_get_mime_part(GMIME_MESSAGE(p->obj));
+		return p->obj ? g_mime_message_get_mime_part(GMIME_MESSAGE(p->obj)) : NULL;
 	return p->obj;
+}
+
+/*
+ * The envelope fields: the top message's from its stored header, an
+ * inner message's (and its rfc822 part's) from GMime's parse.
+ */
+Hdr *
+part_hdr(Part *p)
+{
+	if (p->hdr == NULL && p->parent == NULL) {
+		p->hdr = xzalloc(sizeof *p->hdr);
+		hdr_parse(p->hdr, p->msg->raw.p, p->msg->hdrlen);
+	} else if (p->hdr == NULL && p->env) {
+		p->hdr = xzalloc(sizeof *p->hdr);
+		hdr_fromgmime(p->hdr, p->env);
+	}
+	return p->hdr;
+}
+
+/* the top entity's MIME fields come from its header, parsed or not */
+static void
+topmime(Part *p)
+{
+	Hdr *h = part_hdr(p);
+	const char *ct = hdr_get(h, "Content-Type"), *cd = hdr_get(h, "Content-Disposition");
+
+	if (p->ctype == NULL)
+		p->ctype = g_mime_content_type_parse(parseropts(), ct ? ct : "text/plain");
+	if (p->cdisp == NULL && cd)
+		p->cdisp = g_mime_content_disposition_parse(parseropts(), cd);
+}
+
+void *
+part_ctype(Part *p)
+{
+	if (p->parent == NULL) {
+		topmime(p);
+		return p->ctype;
+	}
+	GMimeObject *o = part_mimeobj(p);
+	return o ? g_mime_object_get_content_type(o) : NULL;
+}
+
+void *
+part_cdisp(Part *p)
+{
+	if (p->parent == NULL) {
+		topmime(p);
+		return p->cdisp;
+	}
+	GMimeObject *o = part_mimeobj(p);
+	return o ? g_mime_object_get_content_disposition(o) : NULL;
 }
 
 const char *
 part_typename(Part *p, char *buf, size_t n)
 {
-	GMimeObject *o = part_mimeobj(p);
-	GMimeContentType *ct = o ? g_mime_object_get_content_type(o) : NULL;
+	GMimeContentType *ct = part_ctype(p);
 	const char *t = ct ? g_mime_content_type_get_media_type(ct) : NULL;
 	const char *s = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
 

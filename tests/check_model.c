@@ -258,6 +258,33 @@ START_TEST(header_parse_equals_full)
 }
 END_TEST
 
+/* our split of a stored header agrees with GMime's parse of it */
+START_TEST(header_split_agrees_with_gmime)
+{
+	const char *name = corpus[_i];
+	Box *b = tbox(name);
+
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		Msg *m = msg_get(b, b->msgs[i].id);
+		ck_assert_int_eq(part_full(m), 0);
+		Hdr ours = { 0 }, theirs = { 0 };
+		hdr_parse(&ours, m->raw.p, m->hdrlen);
+		hdr_fromgmime(&theirs, m->gm);
+		Buf a = { 0 }, g = { 0 };
+		hdr_all(&a, &ours);
+		hdr_all(&g, &theirs);
+		ck_assert_msg(a.n == g.n && memcmp(a.p, g.p, a.n) == 0,
+			"%s/%u: ours\n%s\nGMime's\n%s", name, m->id, a.p ? a.p : "", g.p ? g.p : "");
+		buffree(&a);
+		buffree(&g);
+		hdr_free(&ours);
+		hdr_free(&theirs);
+		msg_put(m);
+	}
+}
+END_TEST
+
 Suite *
 model_suite(void)
 {
@@ -274,6 +301,7 @@ model_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_loop_test(t, every_file_consistent, 0, nelem(corpus));
 	tcase_add_loop_test(t, header_parse_equals_full, 0, nelem(corpus));
+	tcase_add_loop_test(t, header_split_agrees_with_gmime, 0, nelem(corpus));
 	suite_add_tcase(s, t);
 	return s;
 }
