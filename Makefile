@@ -13,6 +13,7 @@ SRCS = \
 	mailfs/info.c \
 	mailfs/files.c \
 	mailfs/tree.c \
+	mailfs/container.c \
 	mailfs/srv_fuse.c \
 	mailfs/main.c
 

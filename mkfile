@@ -19,6 +19,7 @@ OFILES=\
 	mailfs/info.o\
 	mailfs/files.o\
 	mailfs/tree.o\
+	mailfs/container.o\
 	mailfs/srv_fuse.o\
 	mailfs/main.o\
 

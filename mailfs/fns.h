@@ -113,4 +113,9 @@ Blob	*tree_read(Qpath q);	/* whole content; counted reference */
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 #define QROOT ((Qpath)0)
 
+/* container.c: file contents as descriptors, cached on disk */
+int	container_init(const char *base, uint64_t bytes);
+void	container_cleanup(void);
+int	container_open(Qpath q);	/* a descriptor the caller closes, or -1 + err */
+
 #endif

@@ -62,6 +62,16 @@ checkmount(const char *mnt)
 	return 0;
 }
 
+/* the container cache lives with the serving process, so it starts here */
+static void
+serving(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (container_init(tmp && *tmp ? tmp : "/var/tmp", 0) < 0)
+		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -96,7 +106,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;
 	}
-	int r = srv_fuse(mnt, foreground, readonly, trace);
+	int r = srv_fuse(mnt, foreground, readonly, trace, serving);
+	container_cleanup();
 	msg_flush();
 	box_closeall();
 	return r;

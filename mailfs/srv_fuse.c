@@ -1,10 +1,10 @@
 /*
  * The FUSE transport (libfuse 3 low-level API).  Inode numbers are qid
  * paths plus one, so they are stable and need no table.  A file is
- * materialised when opened into a memfd (its container), whose content
- * is fixed for that open and read with splice; message files never
- * change, so the kernel may cache pages, entries and attributes for
- * long.  Each request is answered exactly once, in the handler.
+ * materialised when opened into a container (container.c), whose
+ * content is fixed for that open and is read with splice; message files
+ * never change, so the kernel may cache pages, entries and attributes
+ * for long.  Each request is answered exactly once, in the handler.
  */
 #define FUSE_USE_VERSION 312
 
@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fns.h"
@@ -215,44 +214,15 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
 	readdir(req, ino, size, off, 1);
 }
 
-/* a memfd holding the whole content: the container for one open */
-static int
-container(const Blob *b)
-{
-	int fd = memfd_create("mailfs", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return seterr(errno, "memfd: %s", strerror(errno));
-	for (size_t done = 0; done < b->n;) {
-		ssize_t r = write(fd, b->p + done, b->n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			return seterr(e, "memfd write: %s", strerror(e));
-		}
-		done += r;
-	}
-	return fd;
-}
-
 static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Qpath q = toq(ino);
-	Blob *b;
 	int fd;
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
 	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
-	    (b = tree_read(q)) == NULL) {
-		fail(req);
-		return;
-	}
-	fd = container(b);
-	blobunref(b);
-	if (fd < 0) {
+	    (fd = container_open(q)) < 0) {
 		fail(req);
 		return;
 	}
@@ -350,7 +320,7 @@ static const struct fuse_lowlevel_ops ops = {
 };
 
 int
-srv_fuse(const char *mnt, int foreground, int readonly, int trace)
+srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*serving)(void))
 {
 	char opts[] = "fsname=mailfs,subtype=mailfs,default_permissions,auto_unmount";
 	char *argv[] = { "mailfs", "-o", opts, readonly ? "-oro" : NULL, NULL };
@@ -375,6 +345,8 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace)
 	/* the parent returns once the mount exists, so "mailfs -m d && ls d" cannot race */
 	if (fuse_daemonize(foreground) != 0)
 		goto unmount;
+	if (serving)
+		serving();
 	ret = fuse_session_loop(se) < 0 ? 1 : 0;
 unmount:
 	fuse_session_unmount(se);

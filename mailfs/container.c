@@ -1,0 +1,266 @@
+/*
+ * Containers: the materialised content of a file, as a descriptor whose
+ * content is fixed for one open.  Message files never change, so a
+ * content of a block or more is written once into a cache directory and
+ * later opens just reopen it: a second read of a body costs an open(2),
+ * not a parse.  Smaller contents go into a memfd made at each open.
+ * The cache is bounded in bytes; a file evicted while open stays
+ * readable through its descriptor.  Both transports use it (FUSE reads
+ * it with splice; 9P can hand the descriptor itself to a client).
+ *
+ * Concurrency: its own lock, never held while the tree lock is taken.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include "fns.h"
+
+typedef struct Ent Ent;
+struct Ent {
+	Qpath	q;
+	uint64_t	size;
+	Ent	*hnext;
+	Ent	*prev, *next;	/* LRU, most recent first */
+};
+
+enum {
+	Nhash = 1 << 16,
+	Mincached = 4096,	/* smaller contents are cheaper to make again than to store */
+};
+
+static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
+static char *dir;	/* NULL: no cache, every open is a fresh memfd */
+static uint64_t budget, used;
+static Ent *hash[Nhash];
+static Ent lru = { .prev = &lru, .next = &lru };
+
+static unsigned
+hashq(Qpath q)
+{
+	return (unsigned)((q * 0x9E3779B97F4A7C15ull) >> 48) & (Nhash - 1);
+}
+
+static void
+path(char *buf, size_t n, Qpath q)
+{
+	snprintf(buf, n, "%s/%016llx", dir, (unsigned long long)q);
+}
+
+static Ent *
+lookup(Qpath q)
+{
+	for (Ent *e = hash[hashq(q)]; e; e = e->hnext)
+		if (e->q == q)
+			return e;
+	return NULL;
+}
+
+static void
+unlinklru(Ent *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+}
+
+static void
+pushlru(Ent *e)
+{
+	e->next = lru.next;
+	e->prev = &lru;
+	lru.next->prev = e;
+	lru.next = e;
+}
+
+static void
+drop(Ent *e)
+{
+	char p[4096];
+	Ent **l = &hash[hashq(e->q)];
+
+	while (*l != e)
+		l = &(*l)->hnext;
+	*l = e->hnext;
+	unlinklru(e);
+	used -= e->size;
+	path(p, sizeof p, e->q);
+	unlink(p);
+	free(e);
+}
+
+/* remove the cache directories of mailfs processes that are gone */
+static void
+sweep(const char *top)
+{
+	DIR *d = opendir(top);
+	struct dirent *de;
+	char p[2048 + 256 + 2];
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid_t pid = atoi(de->d_name);
+		if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", top, de->d_name);
+		DIR *sub = opendir(p);
+		struct dirent *f;
+		while (sub && (f = readdir(sub)) != NULL) {
+			char fp[sizeof p + 256 + 2];
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(fp, sizeof fp, "%s/%s", p, f->d_name);
+			unlink(fp);
+		}
+		if (sub)
+			closedir(sub);
+		rmdir(p);
+	}
+	closedir(d);
+}
+
+/*
+ * Cache in <base>/mailfs-<uid>/<pid>; with a zero budget, a quarter of
+ * the free space there, at most 4 GB.  Without a usable directory,
+ * containers are memfds made at each open.
+ */
+int
+container_init(const char *base, uint64_t bytes)
+{
+	char top[2048], p[2048 + 32];
+	struct statvfs vfs;
+
+	snprintf(top, sizeof top, "%s/mailfs-%u", base, (unsigned)getuid());
+	if (mkdir(top, 0700) < 0 && errno != EEXIST)
+		return seterr(errno, "%s: %s", top, strerror(errno));
+	sweep(top);
+	snprintf(p, sizeof p, "%s/%d", top, (int)getpid());
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return seterr(errno, "%s: %s", p, strerror(errno));
+	if (bytes == 0 && statvfs(p, &vfs) == 0) {
+		bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize / 4;
+		if (bytes > (4ull << 30))
+			bytes = 4ull << 30;
+	}
+	dir = xstrdup(p);
+	budget = bytes;
+	return 0;
+}
+
+void
+container_cleanup(void)
+{
+	pthread_mutex_lock(&lk);
+	while (lru.next != &lru)
+		drop(lru.next);
+	if (dir)
+		rmdir(dir);
+	free(dir);
+	dir = NULL;
+	pthread_mutex_unlock(&lk);
+}
+
+static int
+writeall(int fd, const Blob *b)
+{
+	for (size_t done = 0; done < b->n;) {
+		ssize_t r = write(fd, b->p + done, b->n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return seterr(errno, "container write: %s", strerror(errno));
+		done += r;
+	}
+	return 0;
+}
+
+static int
+memcontainer(const Blob *b)
+{
+	int fd = memfd_create("mailfs", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return seterr(errno, "memfd: %s", strerror(errno));
+	if (writeall(fd, b) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* a cached container of q, or -1 */
+static int
+reopen(Qpath q)
+{
+	char p[4096];
+	int fd = -1;
+
+	pthread_mutex_lock(&lk);
+	Ent *e = dir ? lookup(q) : NULL;
+	if (e) {
+		path(p, sizeof p, q);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			unlinklru(e);
+			pushlru(e);
+		} else
+			drop(e);
+	}
+	pthread_mutex_unlock(&lk);
+	return fd;
+}
+
+/* b into a new cache file for q; falls back to a memfd */
+static int
+store(Qpath q, const Blob *b)
+{
+	char p[4096];
+	int fd = -1;
+
+	pthread_mutex_lock(&lk);
+	if (dir && b->n >= Mincached && b->n <= budget && lookup(q) == NULL) {
+		path(p, sizeof p, q);
+		fd = open(p, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0 && writeall(fd, b) < 0) {	/* disk full: serve from memory */
+			close(fd);
+			unlink(p);
+			fd = -1;
+		}
+		if (fd >= 0) {
+			Ent *e = xzalloc(sizeof *e);
+			e->q = q;
+			e->size = b->n;
+			e->hnext = hash[hashq(q)];
+			hash[hashq(q)] = e;
+			pushlru(e);
+			used += b->n;
+			while (used > budget && lru.prev != e)
+				drop(lru.prev);
+		}
+	}
+	pthread_mutex_unlock(&lk);
+	return fd >= 0 ? fd : memcontainer(b);
+}
+
+int
+container_open(Qpath q)
+{
+	int fd = reopen(q);
+
+	if (fd >= 0)
+		return fd;
+	Blob *b = tree_read(q);
+	if (b == NULL)
+		return -1;
+	fd = store(q, b);
+	blobunref(b);
+	return fd;
+}
