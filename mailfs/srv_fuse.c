@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 312
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,14 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*servin
 		fprintf(stderr, "mailfs: cannot mount on %s\n", mnt);
 		goto signals;
 	}
+	/*
+	 * If we are killed, the auto_unmount helper (fusermount3) unmounts
+	 * only when it sees ENOTCONN; when the kernel closes the FUSE fd
+	 * before the helper's socket it can see ECONNABORTED instead and
+	 * leave the mount behind.  A copy of the FUSE fd above the socket
+	 * makes the device the last thing released.
+	 */
+	fcntl(fuse_session_fd(se), F_DUPFD_CLOEXEC, 200);
 	/* the parent returns once the mount exists, so "mailfs -m d && ls d" cannot race */
 	if (fuse_daemonize(foreground) != 0)
 		goto unmount;

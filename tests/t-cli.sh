@@ -99,7 +99,6 @@ norunning() { [ -z "$(mailfspids "$1")" ]; }
 pidgone() { ! kill -0 "$1" 2>/dev/null; }
 gone() { notmounted "$1" && norunning "$1"; }
 
-
 # mailfs [args]: run it (it daemonizes), stderr to $T/err; returns its status
 run() {
 	timeout 10 "$BIN" "$@" >"$T/out" 2>"$T/err"
@@ -129,7 +128,7 @@ cleanup() {
 		timeout 5 fusermount3 -u -z "$d" 2>/dev/null || timeout 5 umount -l "$d" 2>/dev/null
 	done
 	if [ -n "$(mountsunder "$T")" ]; then
-		echo "# cleanup: mounts remain under $T; not removing it:" $(mountsunder "$T") >&2
+		echo "# cleanup: mounts remain under $T, not removing it: $(mountsunder "$T" | tr "\n" " ")" >&2
 	else
 		rm -rf "$T"
 	fi
@@ -194,9 +193,10 @@ chmod 000 "$T/pub/secret.mbox"
 if [ "$(id -u)" != 0 ]; then
 	errcheck "unreadable mailbox" "$T/pub/secret.mbox: Permission denied" "$T/pub/mnt" \
 	    -m "$T/pub/mnt" "$T/pub/secret.mbox"
-elif command -v setpriv >/dev/null && getent group nogroup >/dev/null &&
-    timeout 5 setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$BIN" 2>/dev/null; then
-	timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+elif nogroup=$(getent group nogroup nobody | head -n 1 | cut -d: -f1) && [ -n "$nogroup" ] &&
+    command -v setpriv >/dev/null &&
+    timeout 5 setpriv --reuid=nobody --regid="$nogroup" --clear-groups test -x "$BIN" 2>/dev/null; then
+	timeout 10 setpriv --reuid=nobody --regid="$nogroup" --clear-groups \
 	    "$BIN" -m "$T/pub/mnt" "$T/pub/secret.mbox" >"$T/out" 2>"$T/err"
 	rc=$?
 	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$(lines "$T/err")" = 1 ] &&

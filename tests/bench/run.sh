@@ -67,13 +67,14 @@ elapsed() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
 }
 
-# figure NAME MEASURED FLOOR UNIT TARGET-TEXT CHECK
+# figure NAME MEASURED FLOOR UNIT TARGET-TEXT CHECK [FLOOR-NOTE]
 # CHECK is an awk condition on m (measured) and r (ratio).
 figure() {
-	awk -v name="$1" -v m="$2" -v f="$3" -v u="$4" -v tt="$5" "BEGIN {
+	awk -v name="$1" -v m="$2" -v f="$3" -v u="$4" -v tt="$5" -v note="${7:+ ($7)}" "BEGIN {
 		r = f > 0 ? m / f : 0
 		ok = ($6) ? \"met\" : \"MISSED\"
-		printf \"%s: measured %.3f %s, floor %.3f %s, ratio %.2f (target %s: %s)\n\", name, m, u, f, u, r, tt, ok
+		fmt = u == \"s\" ? \"%.3f\" : \"%.1f\"
+		printf \"%s: measured \" fmt \" %s, floor \" fmt \" %s%s, ratio %.2f (target %s: %s)\\n\", name, m, u, f, u, note, r, tt, ok
 	}"
 }
 
@@ -217,7 +218,7 @@ figure read-info "$meas_b" "$floor_b" s "< 3 s" "m < 3"
 
 if [[ -n $hwm_kb ]]; then
 	hwm_mb=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-	figure peak-rss "$hwm_mb" "$mboxmb" MB "< 64 MB; floor = mbox size" "m < 64"
+	figure peak-rss "$hwm_mb" "$mboxmb" MB "< 64 MB" "m < 64" "mbox size"
 	echo "peak-rss detail (now, after (b)): ${rss_detail%, }"
 else
 	fail "no VmHWM for mailfs (pid '${pid}')"
