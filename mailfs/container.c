@@ -1,14 +1,14 @@
 /*
  * Containers: the materialised content of a file, as a descriptor whose
- * content is fixed for one open.  Message files never change, so a
- * content of a block or more is written once into a cache directory and
- * later opens just reopen it: a second read of a body costs an open(2),
- * not a parse.  Smaller contents go into a memfd made at each open.
+ * content is fixed for one open.  Message files never change, so the
+ * tree puts a content that was costly to make into a cache directory
+ * once, and later opens just reopen it: a second read of a body costs an
+ * open(2), not a parse.  Other contents go into a memfd at each open.
  * The cache is bounded in bytes; a file evicted while open stays
- * readable through its descriptor.  Both transports use it (FUSE reads
- * it with splice; 9P can hand the descriptor itself to a client).
+ * readable through its descriptor.  Both transports use containers
+ * (FUSE reads them with splice; 9P can hand the descriptor to a client).
  *
- * Concurrency: its own lock, never held while the tree lock is taken.
+ * Concurrency: its own lock, taken last; this file calls no other.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,10 +32,7 @@ struct Ent {
 	Ent	*prev, *next;	/* LRU, most recent first */
 };
 
-enum {
-	Nhash = 1 << 16,
-	Mincached = 4096,	/* smaller contents are cheaper to make again than to store */
-};
+enum { Nhash = 1 << 16 };
 
 static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
 static char *dir;	/* NULL: no cache, every open is a fresh memfd */
@@ -129,7 +126,7 @@ sweep(const char *top)
 
 /*
  * Cache in <base>/mailfs-<uid>/<pid>; with a zero budget, a quarter of
- * the free space there, at most 4 GB.  Without a usable directory,
+ * the free space there, at most 2 GB.  Without a usable directory,
  * containers are memfds made at each open.
  */
 int
@@ -147,21 +144,29 @@ container_init(const char *base, uint64_t bytes)
 		return seterr(errno, "%s: %s", p, strerror(errno));
 	if (bytes == 0 && statvfs(p, &vfs) == 0) {
 		bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize / 4;
-		if (bytes > (4ull << 30))
-			bytes = 4ull << 30;
+		if (bytes > (2ull << 30))
+			bytes = 2ull << 30;
 	}
 	dir = xstrdup(p);
 	budget = bytes;
 	return 0;
 }
 
+/*
+ * Removing a large cache takes seconds, so a child does it and the
+ * server exits at once; the next start sweeps up what a crash left.
+ */
 void
 container_cleanup(void)
 {
 	pthread_mutex_lock(&lk);
-	while (lru.next != &lru)
-		drop(lru.next);
-	if (dir)
+	if (dir && lru.next != &lru && fork() == 0) {
+		while (lru.next != &lru)
+			drop(lru.next);
+		rmdir(dir);
+		_exit(0);
+	}
+	if (dir && lru.next == &lru)
 		rmdir(dir);
 	free(dir);
 	dir = NULL;
@@ -182,8 +187,8 @@ writeall(int fd, const Blob *b)
 	return 0;
 }
 
-static int
-memcontainer(const Blob *b)
+int
+container_mem(const Blob *b)
 {
 	int fd = memfd_create("mailfs", MFD_CLOEXEC);
 
@@ -196,9 +201,8 @@ memcontainer(const Blob *b)
 	return fd;
 }
 
-/* a cached container of q, or -1 */
-static int
-reopen(Qpath q)
+int
+container_get(Qpath q)
 {
 	char p[4096];
 	int fd = -1;
@@ -218,24 +222,29 @@ reopen(Qpath q)
 	return fd;
 }
 
-/* b into a new cache file for q; falls back to a memfd */
-static int
-store(Qpath q, const Blob *b)
+/*
+ * Keep b as q's content.  With wantfd, return a descriptor on it: the
+ * cache file, or a memfd when it could not be cached (no cache, too big,
+ * disk full); otherwise 0.
+ */
+int
+container_put(Qpath q, const Blob *b, int wantfd)
 {
 	char p[4096];
 	int fd = -1;
 
 	pthread_mutex_lock(&lk);
-	if (dir && b->n >= Mincached && b->n <= budget && lookup(q) == NULL) {
+	Ent *e = dir && b->n <= budget ? lookup(q) : NULL;
+	if (dir && b->n <= budget && e == NULL) {
 		path(p, sizeof p, q);
 		fd = open(p, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-		if (fd >= 0 && writeall(fd, b) < 0) {	/* disk full: serve from memory */
+		if (fd >= 0 && writeall(fd, b) < 0) {
 			close(fd);
 			unlink(p);
 			fd = -1;
 		}
 		if (fd >= 0) {
-			Ent *e = xzalloc(sizeof *e);
+			e = xzalloc(sizeof *e);
 			e->q = q;
 			e->size = b->n;
 			e->hnext = hash[hashq(q)];
@@ -247,20 +256,12 @@ store(Qpath q, const Blob *b)
 		}
 	}
 	pthread_mutex_unlock(&lk);
-	return fd >= 0 ? fd : memcontainer(b);
-}
-
-int
-container_open(Qpath q)
-{
-	int fd = reopen(q);
-
-	if (fd >= 0)
-		return fd;
-	Blob *b = tree_read(q);
-	if (b == NULL)
-		return -1;
-	fd = store(q, b);
-	blobunref(b);
-	return fd;
+	if (!wantfd) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd < 0 && e)
+		fd = container_get(q);
+	return fd >= 0 ? fd : container_mem(b);
 }

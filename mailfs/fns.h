@@ -103,6 +103,13 @@ void	info_make(Buf *out, Part *p);
 void	info_digest(Buf *out, const char *p1, size_t n1, const char *p2, size_t n2);
 void	info_flags(Buf *out, Msg *m);
 
+/* container.c: file contents as descriptors, costly ones cached on disk */
+int	container_init(const char *base, uint64_t bytes);
+void	container_cleanup(void);
+int	container_get(Qpath q);	/* a descriptor on q's cached content, or -1 */
+int	container_put(Qpath q, const Blob *b, int wantfd);
+int	container_mem(const Blob *b);	/* a new memfd holding b, or -1 + err */
+
 /* tree.c: the file tree both transports serve; all calls take the tree lock */
 void	tree_init(void);
 int	tree_walk(Qpath dir, const char *name, Qpath *q);
@@ -110,12 +117,9 @@ int	tree_stat(Qpath q, Dirinfo *d);
 int	tree_readdir(Qpath dir, uint64_t off,
 		int (*fn)(void *arg, const Dirinfo *d, uint64_t next), void *arg);
 Blob	*tree_read(Qpath q);	/* whole content; counted reference */
+int	tree_open(Qpath q);	/* a container of the content: the caller closes it; or -1 */
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
+int	tree_costly(Qpath q);	/* was its content costly to make? */
 #define QROOT ((Qpath)0)
-
-/* container.c: file contents as descriptors, cached on disk */
-int	container_init(const char *base, uint64_t bytes);
-void	container_cleanup(void);
-int	container_open(Qpath q);	/* a descriptor the caller closes, or -1 + err */
 
 #endif

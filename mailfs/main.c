@@ -62,14 +62,20 @@ checkmount(const char *mnt)
 	return 0;
 }
 
-/* the container cache lives with the serving process, so it starts here */
+/*
+ * The container cache lives with the serving process, so it starts
+ * here.  It wants a memory file system: creating a file on a disk one
+ * costs more than decoding the content again.
+ */
 static void
 serving(void)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *dirs[] = { getenv("XDG_RUNTIME_DIR"), "/dev/shm", getenv("TMPDIR"), "/var/tmp" };
 
-	if (container_init(tmp && *tmp ? tmp : "/var/tmp", 0) < 0)
-		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+	for (size_t i = 0; i < nelem(dirs); i++)
+		if (dirs[i] && *dirs[i] && access(dirs[i], W_OK) == 0 && container_init(dirs[i], 0) == 0)
+			return;
+	fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
 }
 
 int

@@ -79,6 +79,8 @@ fs_init(void *data, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
 		conn->want |= FUSE_CAP_SPLICE_MOVE;
+	/* contents never change under a name, so no attribute checks on open */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 static void
@@ -223,7 +225,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
 	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
-	    (fd = container_open(q)) < 0) {
+	    (fd = tree_open(q)) < 0) {
 		fail(req);
 		return;
 	}
@@ -323,7 +325,7 @@ static const struct fuse_lowlevel_ops ops = {
 int
 srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*serving)(void))
 {
-	char opts[] = "fsname=mailfs,subtype=mailfs,default_permissions,auto_unmount";
+	char opts[] = "fsname=mailfs,subtype=mailfs,default_permissions,auto_unmount,noatime";
 	char *argv[] = { "mailfs", "-o", opts, readonly ? "-oro" : NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(readonly ? 4 : 3, argv);
 	struct fuse_session *se;

@@ -18,6 +18,22 @@
 static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
 static time_t started;
 
+/*
+ * Lengths of costly contents already made (tree_costly), so that a stat
+ * after the message has left the cache does not decode it again: the
+ * kernel re-stats files it has read, since their atime may have moved.
+ * Open addressing; when full it simply starts over.
+ */
+enum { Nmemo = 1 << 18 };
+typedef struct Memo Memo;
+struct Memo {
+	Qpath	q;	/* 0: empty (qid 0 is the root, never a file) */
+	uint64_t	n;
+	int64_t	mtime;
+};
+static Memo *memo;
+static size_t nmemo;
+
 #define QBOX(q)		((uint32_t)((q) >> (Qbits_msg + Qbits_part + Qbits_kind)))
 #define QMSG(q)		((uint32_t)((q) >> (Qbits_part + Qbits_kind)))
 #define QPART(q)	((uint32_t)(((q) >> Qbits_kind) & ((1u << Qbits_part) - 1)))
@@ -35,6 +51,42 @@ void
 tree_init(void)
 {
 	started = time(NULL);
+}
+
+static Memo *
+memoslot(Qpath q)
+{
+	size_t i = (size_t)(q * 0x9E3779B97F4A7C15ull >> 40) & (Nmemo - 1);
+
+	while (memo[i].q != 0 && memo[i].q != q)
+		i = (i + 1) & (Nmemo - 1);
+	return &memo[i];
+}
+
+static Memo *
+memoget(Qpath q)
+{
+	Memo *m = memo ? memoslot(q) : NULL;
+
+	return m && m->q == q ? m : NULL;
+}
+
+static void
+memoput(Qpath q, uint64_t n, int64_t mtime)
+{
+	if (!tree_costly(q))
+		return;
+	if (memo == NULL || nmemo >= Nmemo / 2) {
+		free(memo);
+		memo = xzalloc(Nmemo * sizeof *memo);
+		nmemo = 0;
+	}
+	Memo *m = memoslot(q);
+	if (m->q == 0)
+		nmemo++;
+	m->q = q;
+	m->n = n;
+	m->mtime = mtime;
 }
 
 /* A resolved path: what the bits of a qid name. */
@@ -169,7 +221,18 @@ static int
 stat1(Qpath q, Dirinfo *d)
 {
 	Node n;
+	Memo *mm = QKIND(q) != Qdir ? memoget(q) : NULL;
+	Box *b = mm ? box_byid(QBOX(q)) : NULL;
 
+	if (b && box_msg(b, QMSG(q))) {	/* known, and the message still exists */
+		memset(d, 0, sizeof *d);
+		d->q = q;
+		d->mode = file_mode(QKIND(q));
+		d->length = mm->n;
+		d->mtime = mm->mtime;
+		snprintf(d->name, sizeof d->name, "%s", file_name(QKIND(q)));
+		return 0;
+	}
 	if (resolve(q, &n) < 0)
 		return -1;
 	memset(d, 0, sizeof *d);
@@ -201,6 +264,9 @@ stat1(Qpath q, Dirinfo *d)
 		snprintf(d->name, sizeof d->name, "%s", file_name(n.kind));
 		d->mode = file_mode(n.kind);
 		d->length = b->n;
+		memoput(q, b->n, d->mtime);
+		if (tree_costly(q))	/* the open that usually follows finds it made */
+			container_put(q, b, 0);
 		blobunref(b);
 	}
 	release(&n);
@@ -297,6 +363,28 @@ tree_read(Qpath q)
 	}
 	pthread_mutex_unlock(&lk);
 	return b;
+}
+
+int
+tree_open(Qpath q)
+{
+	int fd = container_get(q);
+
+	if (fd >= 0)
+		return fd;
+	Blob *b = tree_read(q);
+	if (b == NULL)
+		return -1;
+	fd = tree_costly(q) ? container_put(q, b, 1) : container_mem(b);
+	blobunref(b);
+	return fd;
+}
+
+/* contents that need the whole MIME tree parsed: worth keeping */
+int
+tree_costly(Qpath q)
+{
+	return QPART(q) > 0 || QKIND(q) == file_kind("body");
 }
 
 int
