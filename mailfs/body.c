@@ -100,17 +100,6 @@ body_utf8(Buf *out, const char *p, size_t n, const char *cs)
 	buffree(&tmp);
 }
 
-static size_t
-unixlines(char *p, size_t n)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
-			p[j++] = p[i];
-	return j;
-}
-
 static void
 leaf(Buf *out, GMimePart *part)
 {
@@ -126,7 +115,7 @@ leaf(Buf *out, GMimePart *part)
 		streambytes(&dec, s);
 		size_t start = out->n;
 		body_utf8(out, dec.p ? dec.p : "", dec.n, g_mime_content_type_get_parameter(ct, "charset"));
-		out->n = start + unixlines(out->p + start, out->n - start);
+		out->n = start + crlftolf(out->p + start, out->n - start);
 		buffree(&dec);
 	} else
 		streambytes(out, s);

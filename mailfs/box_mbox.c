@@ -429,18 +429,6 @@ readat(int fd, char *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* CRLF to LF, in place */
-static size_t
-uncrlf(char *p, size_t n)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
-			p[j++] = p[i];
-	return j;
-}
-
 static int
 mboxfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 {
@@ -455,10 +443,10 @@ mboxfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	if (r < 0)
 		goto fail;
 	if (m->crlf)
-		n = uncrlf(p, n);
+		n = crlftolf(p, n);
 	size_t el = m->envlen > n ? n : m->envlen;
 	if (m->crlf && el > 0)
-		el--;	/* the CR went with uncrlf */
+		el--;	/* the CR went with crlftolf */
 	bufreset(env);
 	bufadd(env, p, el);
 	if (env->n && env->p[env->n - 1] != '\n')

@@ -29,7 +29,7 @@ struct Ent {
 	Qpath	q;
 	uint64_t	size;
 	Ent	*hnext;
-	Ent	*prev, *next;	/* LRU, most recent first */
+	Link	lru;	/* in recent, most recent first */
 };
 
 enum { Nhash = 1 << 16 };
@@ -38,7 +38,7 @@ static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
 static char *dir;	/* NULL: no cache, every open is a fresh memfd */
 static uint64_t budget, used;
 static Ent *hash[Nhash];
-static Ent lru = { .prev = &lru, .next = &lru };
+static Link recent = LISTINIT(recent);
 
 static unsigned
 hashq(Qpath q)
@@ -62,22 +62,6 @@ lookup(Qpath q)
 }
 
 static void
-unlinklru(Ent *e)
-{
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
-}
-
-static void
-pushlru(Ent *e)
-{
-	e->next = lru.next;
-	e->prev = &lru;
-	lru.next->prev = e;
-	lru.next = e;
-}
-
-static void
 drop(Ent *e)
 {
 	char p[4096];
@@ -86,7 +70,7 @@ drop(Ent *e)
 	while (*l != e)
 		l = &(*l)->hnext;
 	*l = e->hnext;
-	unlinklru(e);
+	linkout(&e->lru);
 	used -= e->size;
 	path(p, sizeof p, e->q);
 	unlink(p);
@@ -160,13 +144,13 @@ void
 container_cleanup(void)
 {
 	pthread_mutex_lock(&lk);
-	if (dir && lru.next != &lru && fork() == 0) {
-		while (lru.next != &lru)
-			drop(lru.next);
+	if (dir && recent.next != &recent && fork() == 0) {
+		while (recent.next != &recent)
+			drop(OUTER(recent.next, Ent, lru));
 		rmdir(dir);
 		_exit(0);
 	}
-	if (dir && lru.next == &lru)
+	if (dir && recent.next == &recent)
 		rmdir(dir);
 	free(dir);
 	dir = NULL;
@@ -213,8 +197,8 @@ container_get(Qpath q)
 		path(p, sizeof p, q);
 		fd = open(p, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			unlinklru(e);
-			pushlru(e);
+			linkout(&e->lru);
+			linkfront(&recent, &e->lru);
 		} else
 			drop(e);
 	}
@@ -249,10 +233,10 @@ container_put(Qpath q, const Blob *b, int wantfd)
 			e->size = b->n;
 			e->hnext = hash[hashq(q)];
 			hash[hashq(q)] = e;
-			pushlru(e);
+			linkfront(&recent, &e->lru);
 			used += b->n;
-			while (used > budget && lru.prev != e)
-				drop(lru.prev);
+			while (used > budget && recent.prev != &e->lru)
+				drop(OUTER(recent.prev, Ent, lru));
 		}
 	}
 	pthread_mutex_unlock(&lk);

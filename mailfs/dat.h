@@ -19,6 +19,15 @@ struct Buf {
 	size_t	cap;
 };
 
+/* A link of an intrusive list; an empty list is a head linked to itself. */
+typedef struct Link Link;
+struct Link {
+	Link	*prev;
+	Link	*next;
+};
+#define LISTINIT(head)	{ &(head), &(head) }
+#define OUTER(p, type, field)	((type *)((char *)(p) - offsetof(type, field)))
+
 /*
  * Generated file content: immutable once made, shared by reference
  * between the message cache and open files.
@@ -144,7 +153,7 @@ struct Msg {
 	Part	**parts;	/* depth-first; parts[0] is the top entity */
 	uint32_t	nparts;
 	size_t	cost;		/* bytes charged against the cache */
-	Msg	*lprev, *lnext;	/* cache LRU list */
+	Link	lru;		/* in the cache's list, most recent first */
 	Msg	*hnext;		/* cache hash chain */
 };
 

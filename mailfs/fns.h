@@ -22,6 +22,9 @@ void	bufputc(Buf *b, int c);
 void	bufprint(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	bufreset(Buf *b);
 void	buffree(Buf *b);
+void	linkout(Link *l);
+void	linkfront(Link *head, Link *l);
+size_t	crlftolf(char *p, size_t n);	/* in place; the new length */
 Blob	*blobnew(const void *p, size_t n);	/* caller holds the one reference */
 Blob	*blobfrombuf(Buf *b);			/* empties b */
 Blob	*blobref(Blob *b);

@@ -13,7 +13,7 @@
 enum { Nhash = 4096 };
 
 static Msg *hash[Nhash];
-static Msg lru = { .lprev = &lru, .lnext = &lru };	/* most recent first */
+static Link lru = LISTINIT(lru);	/* most recent first */
 static size_t budget = 16 << 20;
 static size_t used;
 
@@ -31,22 +31,6 @@ hashof(uint32_t box, uint32_t id)
 }
 
 static void
-unlink_lru(Msg *m)
-{
-	m->lprev->lnext = m->lnext;
-	m->lnext->lprev = m->lprev;
-}
-
-static void
-push_lru(Msg *m)
-{
-	m->lnext = lru.lnext;
-	m->lprev = &lru;
-	lru.lnext->lprev = m;
-	lru.lnext = m;
-}
-
-static void
 msgfree(Msg *m)
 {
 	Msg **l = &hash[hashof(m->box->id, m->id)];
@@ -54,7 +38,7 @@ msgfree(Msg *m)
 	while (*l != m)
 		l = &(*l)->hnext;
 	*l = m->hnext;
-	unlink_lru(m);
+	linkout(&m->lru);
 	used -= m->cost;
 	part_free(m);
 	buffree(&m->raw);
@@ -65,13 +49,11 @@ msgfree(Msg *m)
 static void
 evict(void)
 {
-	Msg *m = lru.lprev;
-
-	while (used > budget && m != &lru) {
-		Msg *prev = m->lprev;
+	for (Link *l = lru.prev; used > budget && l != &lru;) {
+		Msg *m = OUTER(l, Msg, lru);
+		l = l->prev;
 		if (m->ref == 0)
 			msgfree(m);
-		m = prev;
 	}
 }
 
@@ -135,8 +117,8 @@ msg_get(Box *b, uint32_t id)
 
 	for (m = hash[h]; m; m = m->hnext)
 		if (m->box == b && m->id == id) {
-			unlink_lru(m);
-			push_lru(m);
+			linkout(&m->lru);
+			linkfront(&lru, &m->lru);
 			m->ref++;
 			return m;
 		}
@@ -152,7 +134,7 @@ msg_get(Box *b, uint32_t id)
 	}
 	m->hnext = hash[h];
 	hash[h] = m;
-	push_lru(m);
+	linkfront(&lru, &m->lru);
 	msg_charge(m, sizeof *m + m->raw.n + m->env.n + m->bodyoff + 256);
 	m->ref = 1;
 	evict();

@@ -1,5 +1,6 @@
 /*
- * Allocation that cannot fail, growable buffers and shared blobs.
+ * Allocation that cannot fail, growable buffers, shared blobs, list
+ * links and line ends.
  * Running out of memory is not a condition mailfs can serve through,
  * so it aborts here instead of threading NULL checks everywhere.
  */
@@ -119,6 +120,33 @@ buffree(Buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->n = b->cap = 0;
+}
+
+void
+linkout(Link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+}
+
+void
+linkfront(Link *head, Link *l)
+{
+	l->next = head->next;
+	l->prev = head;
+	head->next->prev = l;
+	head->next = l;
+}
+
+size_t
+crlftolf(char *p, size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
+			p[j++] = p[i];
+	return j;
 }
 
 Blob *
