@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -184,22 +185,19 @@ emit(const char *p, size_t start, size_t end, void (*fn)(void *, const Msgent *)
 }
 
 /*
- * The next line start at or after pos that begins "From ".  It looks at
- * 16 bytes at a time for a newline followed by 'F', which is rare, so
- * the scan runs at memory speed; hits are checked one by one.
+ * The first line start in [pos, to) that begins "From " (reading up to
+ * n).  It looks at 16 bytes at a time for a newline followed by 'F',
+ * which is rare, so the search runs at memory speed; hits are checked
+ * one by one.  pos > 0.
  */
 typedef char V16 __attribute__((vector_size(16)));
 
 static const char *
-nextfrom(const char *p, size_t pos, size_t n)
+nextfrom(const char *p, size_t pos, size_t to, size_t n)
 {
 	size_t i = pos;
 
-	if (i == 0 && n >= 5 && memcmp(p, "From ", 5) == 0)
-		return p;
-	if (i == 0)
-		i = 1;
-	for (; i + 16 <= n; i += 16) {
+	for (; i + 16 <= to; i += 16) {
 		V16 prev, cur, hit;
 		uint64_t w[2];
 		memcpy(&prev, p + i - 1, 16);
@@ -212,14 +210,72 @@ nextfrom(const char *p, size_t pos, size_t n)
 			if (p[j - 1] == '\n' && p[j] == 'F' && n - j >= 5 && memcmp(p + j, "From ", 5) == 0)
 				return p + j;
 	}
-	for (; i < n; i++)
+	for (; i < to; i++)
 		if (p[i - 1] == '\n' && p[i] == 'F' && n - i >= 5 && memcmp(p + i, "From ", 5) == 0)
 			return p + i;
 	return NULL;
 }
 
-int
-mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void *arg)
+static int
+isenvelope(const char *p, size_t at, size_t n)
+{
+	size_t ll = linelen(p + at, n - at);
+
+	return mbox_fromline(p + at, ll && p[at + ll - 1] == '\r' ? ll - 1 : ll, NULL);
+}
+
+/* One thread's share of the file: where its envelope lines start. */
+typedef struct Range Range;
+struct Range {
+	const char	*p;
+	size_t	from, to, n;
+	int	mapped;		/* p is our mapping of the file */
+	size_t	*at;
+	size_t	nat;
+};
+
+/*
+ * A mapping is faulted in a window at a time ahead of the search (one
+ * call instead of a fault per page) and given back behind it, so a large
+ * mailbox is scanned at memory speed without becoming resident.
+ */
+static void *
+findall(void *arg)
+{
+	Range *r = arg;
+	size_t pos = r->from, cap = 0;
+	size_t mapped = r->from & ~(size_t)(Window - 1), dropped = mapped;
+
+	while (pos < r->to) {
+		for (; r->mapped && mapped < r->to && mapped < pos + 2 * (size_t)Window; mapped += Window)
+			madvise((char *)r->p + mapped, r->n - mapped < (size_t)Window ? r->n - mapped : (size_t)Window,
+				MADV_POPULATE_READ);
+		for (; r->mapped && pos >= dropped + 2 * (size_t)Window; dropped += Window)
+			madvise((char *)r->p + dropped, Window, MADV_DONTNEED);
+		size_t to = r->to - pos > (size_t)Window ? pos + Window : r->to;
+		const char *q = nextfrom(r->p, pos, to, r->n);
+		if (q == NULL) {
+			pos = to;
+			continue;
+		}
+		pos = q - r->p + 5;
+		if (!isenvelope(r->p, q - r->p, r->n))
+			continue;
+		if (r->nat == cap) {
+			cap = cap ? 2 * cap : 4096;
+			r->at = xrealloc(r->at, cap * sizeof *r->at);
+		}
+		r->at[r->nat++] = q - r->p;
+	}
+	return NULL;
+}
+
+/*
+ * Scan p[0..n) with nthreads threads (1 or 2), each searching its share
+ * of the file; the boundaries are then joined in order.
+ */
+static int
+scan(const char *p, size_t n, int mapped, int nthreads, void (*fn)(void *, const Msgent *), void *arg)
 {
 	size_t i = 0;
 
@@ -227,24 +283,38 @@ mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void 
 		i += p[i] == '\r' ? 2 : 1;
 	if (i == n)
 		return 0;
-	size_t ll = linelen(p + i, n - i);
-	if (!mbox_fromline(p + i, ll && p[i + ll - 1] == '\r' ? ll - 1 : ll, NULL))
+	if (!isenvelope(p, i, n))
 		return seterr(EINVAL, "not an mbox file: it does not begin with a From line");
-	size_t start = i, pos = i + ll;
-	for (;;) {
-		const char *q = nextfrom(p, pos, n);
-		if (q == NULL)
-			break;
-		size_t ls = q - p;
-		ll = linelen(p + ls, n - ls);
-		pos = ls + 5;
-		if (!mbox_fromline(p + ls, ll && p[ls + ll - 1] == '\r' ? ll - 1 : ll, NULL))
-			continue;
-		emit(p, start, ls, fn, arg);
-		start = ls;
-	}
+	size_t mid = n / 2 & ~(size_t)(Window - 1);
+	if (nthreads < 2 || mid <= i + 1)
+		mid = n;
+	Range r[2] = {
+		{ p, i + 1, mid, n, mapped, NULL, 0 },
+		{ p, mid, n, n, mapped, NULL, 0 },
+	};
+	pthread_t t;
+	int threaded = mid < n && pthread_create(&t, NULL, findall, &r[1]) == 0;
+	findall(&r[0]);
+	if (threaded)
+		pthread_join(t, NULL);
+	else if (mid < n)
+		findall(&r[1]);
+	size_t start = i;
+	for (int k = 0; k < 2; k++)
+		for (size_t j = 0; j < r[k].nat; j++) {
+			emit(p, start, r[k].at[j], fn, arg);
+			start = r[k].at[j];
+		}
 	emit(p, start, n, fn, arg);
+	free(r[0].at);
+	free(r[1].at);
 	return 0;
+}
+
+int
+mbox_scan(const char *p, size_t n, int nthreads, void (*fn)(void *arg, const Msgent *m), void *arg)
+{
+	return scan(p, n, 0, nthreads, fn, arg);
 }
 
 /*
@@ -318,41 +388,10 @@ mboxprobe(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-typedef struct Scan Scan;
-struct Scan {
-	Box	*box;
-	const char	*base;
-	size_t	size;
-	size_t	mapped;		/* bytes populated ahead of the scan */
-	size_t	dropped;	/* bytes given back behind it */
-};
-
-/*
- * Fault pages in a window at a time ahead of the scan (one call instead
- * of a fault per page) and give them back behind it, so a large mailbox
- * is scanned at memory speed without becoming resident in mailfs.
- */
-static void
-window(Scan *s, size_t at)
-{
-	while (s->mapped < s->size && s->mapped < at + 2 * (size_t)Window) {
-		size_t len = s->size - s->mapped < (size_t)Window ? s->size - s->mapped : (size_t)Window;
-		madvise((char *)s->base + s->mapped, len, MADV_POPULATE_READ);
-		s->mapped += len;
-	}
-	if (at >= s->dropped + 2 * (size_t)Window) {
-		madvise((char *)s->base + s->dropped, Window, MADV_DONTNEED);
-		s->dropped += Window;
-	}
-}
-
 static void
 found(void *arg, const Msgent *m)
 {
-	Scan *s = arg;
-
-	box_add(s->box, m);
-	window(s, m->off);
+	box_add(arg, m);
 }
 
 static int
@@ -376,9 +415,7 @@ mboxopen(Box *b)
 			seterr(errno, "%s: cannot map: %s", b->path, strerror(errno));
 			goto unlock;
 		}
-		Scan s = { b, p, st.st_size, 0, 0 };
-		window(&s, 0);
-		int r = mbox_scan(p, st.st_size, found, &s);
+		int r = scan(p, st.st_size, 1, 2, found, b);
 		munmap(p, st.st_size);
 		if (r < 0) {
 			char why[128];

@@ -48,7 +48,7 @@ void	box_closeall(void);
 /* box_mbox.c */
 extern const Boxops mboxops;
 /* scanner, exposed for tests: calls fn for each message found in p[0..n) */
-int	mbox_scan(const char *p, size_t n, void (*fn)(void *arg, const Msgent *m), void *arg);
+int	mbox_scan(const char *p, size_t n, int nthreads, void (*fn)(void *arg, const Msgent *m), void *arg);
 int	mbox_fromline(const char *p, size_t n, int64_t *date);
 void	mbox_unquote(Buf *dst, const char *p, size_t n);
 

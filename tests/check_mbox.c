@@ -8,6 +8,7 @@ typedef struct Found Found;
 struct Found {
 	int	n;
 	Msgent	m[16];
+	uint64_t	sum;	/* of every message's bounds, in order */
 };
 
 static void
@@ -18,6 +19,7 @@ collect(void *arg, const Msgent *m)
 	if (f->n < 16)
 		f->m[f->n] = *m;
 	f->n++;
+	f->sum = f->sum * 1000003 + (m->off ^ m->len << 20 ^ m->envlen);
 }
 
 static Found
@@ -25,7 +27,7 @@ scan(const char *s)
 {
 	Found f = { 0 };
 
-	ck_assert_int_eq(mbox_scan(s, strlen(s), collect, &f), 0);
+	ck_assert_int_eq(mbox_scan(s, strlen(s), 1, collect, &f), 0);
 	return f;
 }
 
@@ -136,7 +138,7 @@ START_TEST(not_an_mbox)
 	const char *s = "Subject: hello\n\nFrom a@x Thu Jul  2 08:48:02 2026\n";
 	Found f = { 0 };
 
-	ck_assert_int_eq(mbox_scan(s, strlen(s), collect, &f), -1);
+	ck_assert_int_eq(mbox_scan(s, strlen(s), 1, collect, &f), -1);
 	ck_assert_ptr_nonnull(strstr(errmsg(), "not an mbox"));
 	ck_assert_int_eq(f.n, 0);
 }
@@ -159,6 +161,56 @@ START_TEST(mboxrd_unquote)
 
 	mbox_unquote(&b, in, strlen(in));
 	ck_assert_str_eq(b.p, "From a\n>From b\n>Frome\n> From c\nFrom: d\nFrom e");
+	buffree(&b);
+}
+END_TEST
+
+/*
+ * A file large enough to be scanned by two threads, with envelope lines
+ * right at and just before the point where their shares meet (32 MB):
+ * both scans must find the same messages.
+ */
+static void
+append(Buf *b, size_t id, size_t bodylen)
+{
+	bufprint(b, "From a%zu@x Thu Jul  2 08:48:02 2026\nSubject: %zu\n\n", id, id);
+	for (size_t k = 0; k < bodylen; k++)
+		bufputc(b, k % 61 == 60 ? '\n' : 'a' + k % 26);
+	bufputs(b, "\n\n");
+}
+
+static Found *
+scanall(const Buf *b, int nthreads)
+{
+	static Found f[2];
+	Found *r = &f[nthreads - 1];
+
+	memset(r, 0, sizeof *r);
+	ck_assert_int_eq(mbox_scan(b->p, b->n, nthreads, collect, r), 0);
+	return r;
+}
+
+START_TEST(two_threads_agree)
+{
+	const size_t meet = 32 << 20;
+	Buf b = { 0 };
+	size_t id = 0;
+
+	for (int edge = 0; edge < 2; edge++) {
+		/* fill up to just short of the meeting point, then land a From_ line on it */
+		size_t target = meet - (edge ? 3 : 0) + (edge ? 40 << 20 : 0);
+		while (b.n + 2000 < target)
+			append(&b, id++, 1500);
+		size_t pad = target - b.n - strlen("From a@x Thu Jul  2 08:48:02 2026\nSubject: \n\n\n\n") - 20;
+		append(&b, id++, pad);
+		ck_assert_int_ge(b.n, target - 64);
+	}
+	while (b.n < (72u << 20))
+		append(&b, id++, 3000);
+	Found *one = scanall(&b, 1), *two = scanall(&b, 2);
+	ck_assert_int_eq(one->n, (int)id);
+	ck_assert_int_eq(two->n, one->n);
+	ck_assert(one->sum == two->sum);
 	buffree(&b);
 }
 END_TEST
@@ -243,6 +295,7 @@ mbox_suite(void)
 	tcase_add_test(t, not_an_mbox);
 	tcase_add_test(t, envelope_only);
 	tcase_add_test(t, mboxrd_unquote);
+	tcase_add_test(t, two_threads_agree);
 	suite_add_tcase(s, t);
 	t = tcase_create("corpus");
 	tcase_add_test(t, corpus_counts);
