@@ -21,6 +21,8 @@
 
 static const double Cachesecs = 3600;	/* message trees never change */
 static int tracing;
+static uid_t uid;	/* every file is the server's user's */
+static gid_t gid;
 
 #define trace(...) do { if (tracing) fprintf(stderr, "fuse: " __VA_ARGS__); } while (0)
 
@@ -52,8 +54,8 @@ toattr(struct stat *st, const Dirinfo *d)
 	st->st_ino = toino(d->q);
 	st->st_mode = (d->isdir ? S_IFDIR : S_IFREG) | d->mode;
 	st->st_nlink = d->isdir ? 2 : 1;
-	st->st_uid = getuid();
-	st->st_gid = getgid();
+	st->st_uid = uid;
+	st->st_gid = gid;
 	st->st_size = d->length;
 	st->st_blksize = 4096;
 	st->st_blocks = (d->length + 511) / 512;
@@ -332,6 +334,8 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*servin
 	int ret = 1;
 
 	tracing = trace;
+	uid = getuid();
+	gid = getgid();
 	se = fuse_session_new(&args, &ops, sizeof ops, NULL);
 	if (se == NULL) {
 		fprintf(stderr, "mailfs: cannot start FUSE session\n");
