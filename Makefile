@@ -15,9 +15,11 @@ SRCS = \
 	mailfs/tree.c \
 	mailfs/container.c \
 	mailfs/srv_fuse.c \
+	mailfs/p9.c \
+	mailfs/srv_9p.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h
+HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h
 
 TESTSRCS = \
 	tests/check_main.c \
@@ -27,7 +29,7 @@ TESTSRCS = \
 
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
 DEBS = build-essential pkg-config libgmime-3.0-dev libetpan-dev libfuse3-dev fuse3 \
-	libssl-dev check 9base python3
+	libssl-dev check 9base python3 clang libclang-rt-14-dev
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -35,7 +37,7 @@ CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(OPT) $(shell pkg-config --
 LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c,$(SRCS))
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
 all: mailfs/mailfs
@@ -78,3 +80,17 @@ clean:
 	rm -rf build mailfs/mailfs
 
 .PHONY: all check bench deps clean
+
+# The 9P decoder and request handler under libFuzzer (clang), for
+# FUZZTIME seconds from the seeds in tests/fuzz-seeds.
+FUZZTIME ?= 60
+build/fuzz_9p: tests/fuzz_9p.c $(LIBSRCS) mailfs/srv_9p.c $(HDRS)
+	@mkdir -p build/fuzz-corpus
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_9p.c $(LIBSRCS) mailfs/srv_9p.c $(LIBS)
+
+fuzz: build/fuzz_9p
+	SRCDIR=$(CURDIR) build/fuzz_9p -max_total_time=$(FUZZTIME) -max_len=4096 -timeout=10 \
+		build/fuzz-corpus tests/fuzz-seeds
+
+.PHONY: fuzz

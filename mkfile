@@ -21,9 +21,11 @@ OFILES=\
 	mailfs/tree.o\
 	mailfs/container.o\
 	mailfs/srv_fuse.o\
+	mailfs/p9.o\
+	mailfs/srv_9p.o\
 	mailfs/main.o\
 
-HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h
+HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h
 
 all:V: $TARG
 

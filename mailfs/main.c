@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -14,10 +15,12 @@
 #include "fns.h"
 #include "srv.h"
 
+static int p9fd = -1;	/* the posted 9P service's socket */
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-m mountpoint] [mailbox]\n");
+	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-m mountpoint] [-s srvname] [mailbox]\n");
 	exit(2);
 }
 
@@ -68,43 +71,82 @@ checkmount(const char *mnt)
  * costs more than decoding the content again.
  */
 static void
-serving(void)
+serving_cache(void)
 {
 	const char *dirs[] = { getenv("XDG_RUNTIME_DIR"), "/dev/shm", getenv("TMPDIR"), "/var/tmp" };
 
-	for (size_t i = 0; i < nelem(dirs); i++)
+	size_t i;
+
+	for (i = 0; i < nelem(dirs); i++)
 		if (dirs[i] && *dirs[i] && access(dirs[i], W_OK) == 0 && container_init(dirs[i], 0) == 0)
-			return;
-	fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+			break;
+	if (i == nelem(dirs))
+		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+}
+
+/* once the FUSE mount is up, in the serving process: threads start here */
+static void
+serving(void)
+{
+	serving_cache();
+	if (p9fd >= 0 && srv_9p_start(p9fd) < 0)
+		fprintf(stderr, "mailfs: %s\n", errmsg());
+}
+
+/* with no mount, the 9P service alone: in the background unless -f */
+static int
+serve9p(int foreground)
+{
+	if (!foreground) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("mailfs: fork");
+			return 1;
+		}
+		if (pid > 0)
+			_exit(0);	/* the socket is already listening: clients may dial now */
+		setsid();
+		if (chdir("/") < 0) {}
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
+	serving_cache();
+	srv_9p_serve(p9fd);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	int c, foreground = 0, readonly = 0, trace = 0;
-	const char *mnt = NULL;
+	const char *mnt = NULL, *srvname = NULL;
 	char dflt[PATH_MAX], path[PATH_MAX];
 
-	while ((c = getopt(argc, argv, "frDm:")) != -1)
+	while ((c = getopt(argc, argv, "frDm:s:")) != -1)
 		switch (c) {
 		case 'f': foreground = 1; break;
 		case 'r': readonly = 1; break;
 		case 'D': trace = 1; break;
 		case 'm': mnt = optarg; break;
+		case 's': srvname = optarg; break;
 		default: usage();
 		}
 	if (argc - optind > 1)
 		usage();
 	const char *box = optind < argc ? argv[optind] : defaultbox(dflt, sizeof dflt);
-	if (mnt == NULL) {
-		fprintf(stderr, "mailfs: no mount point: give -m mountpoint\n");
-		usage();
-	}
+	if (mnt == NULL && srvname == NULL)
+		srvname = "mail";	/* what acme Mail dials */
 	if (realpath(box, path) == NULL || access(path, R_OK) < 0) {
 		fprintf(stderr, "mailfs: %s: %s\n", box, strerror(errno));
 		return 1;
 	}
-	if (checkmount(mnt) < 0)
+	if (mnt && checkmount(mnt) < 0)
 		return 1;
 	tree_init();
 	msg_init(0);
@@ -112,7 +154,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;
 	}
-	int r = srv_fuse(mnt, foreground, readonly, trace, serving);
+	if (srvname && (p9fd = srv_9p_post(srvname, trace)) < 0) {
+		fprintf(stderr, "mailfs: %s\n", errmsg());
+		return 1;
+	}
+	int r = mnt ? srv_fuse(mnt, foreground, readonly, trace, serving) : serve9p(foreground);
+	srv_9p_unpost();
 	container_cleanup();
 	msg_flush();
 	box_closeall();

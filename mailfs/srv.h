@@ -9,4 +9,17 @@
  */
 int	srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*serving)(void));
 
+/*
+ * srv_9p.c: post the 9P service name in the plan9port namespace; the
+ * listening socket, or -1 with the error record set.  srv_9p_start
+ * serves it from a thread of its own; srv_9p_serve from this one, until
+ * a signal asks to stop; srv_9p_unpost removes the posted name.
+ */
+int	srv_9p_post(const char *name, int trace);
+int	srv_9p_start(int lfd);
+void	srv_9p_run(int lfd);
+void	srv_9p_serve(int lfd);
+void	srv_9p_unpost(void);
+void	srv_9p_conn(int fd);	/* one connection, in this thread, until it closes */
+
 #endif

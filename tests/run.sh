@@ -52,6 +52,7 @@ step "whole trees over FUSE, sanitized" tests/t-tree.sh build/asan/mailfs
 step "command line and mount" tests/t-cli.sh mailfs/mailfs
 step "command line and mount, sanitized" tests/t-cli.sh build/asan/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
+step "9P fuzzing" tests/t-fuzz.sh
 step "README commands" tests/t-readme.sh
 echo
 echo "$passed passed, $failed failed"

@@ -161,7 +161,14 @@ usagecheck() {
 	fi
 }
 newmnt
-usagecheck "no arguments"
+# with no arguments mailfs posts the 9P service "mail" for $MAIL: a
+# missing default mailbox is an error before anything is posted
+MAIL=$T/no-default.mbox NAMESPACE=$T/ns run
+if [ $? -ne 0 ] && [ "$(lines "$T/err")" = 1 ] && grep -qF "$T/no-default.mbox" "$T/err" && [ ! -e "$T/ns/mail" ]; then
+	ok "no arguments, \$MAIL missing: one-line error, nothing posted"
+else
+	notok "no arguments, \$MAIL missing: one-line error, nothing posted" "stderr: $(cat "$T/err")"
+fi
 usagecheck "bad flag -x" -x -m "$m" "$BOX"
 usagecheck "-m without its argument" -m
 usagecheck "two mailbox arguments" -m "$m" "$BOX" "$BOX"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# A short libFuzzer run of the 9P decoder and request handler, as a
+# regression check; make fuzz runs it for longer.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+secs=${FUZZTIME:-15}
+echo "1..1"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+cd "$top" && make -s build/fuzz_9p >"$out" 2>&1 && mkdir -p build/fuzz-corpus &&
+	SRCDIR=$top ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	build/fuzz_9p -max_total_time="$secs" -max_len=4096 -timeout=10 -artifact_prefix=build/ \
+	build/fuzz-corpus tests/fuzz-seeds >"$out" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then
+	echo "ok 1 - 9P fuzzing: $(grep -o 'Done [0-9]* runs' "$out" | tail -1) in $secs s, no crash"
+else
+	echo "not ok 1 - 9P fuzzing failed (exit $rc)"
+	grep -E 'ERROR|SUMMARY|error' "$out" | head -20 | sed 's/^/# /'
+fi
+exit $rc
