@@ -6,6 +6,7 @@ SRCS = \
 	mailfs/err.c \
 	mailfs/box.c \
 	mailfs/box_mbox.c \
+	mailfs/box_mboxwrite.c \
 	mailfs/msg.c \
 	mailfs/part.c \
 	mailfs/hdr.c \
@@ -13,13 +14,14 @@ SRCS = \
 	mailfs/info.c \
 	mailfs/files.c \
 	mailfs/tree.c \
+	mailfs/ctl.c \
 	mailfs/container.c \
 	mailfs/srv_fuse.c \
 	mailfs/p9.c \
 	mailfs/srv_9p.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h
+HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h
 
 TESTSRCS = \
 	tests/check_main.c \

@@ -12,6 +12,7 @@ OFILES=\
 	mailfs/err.o\
 	mailfs/box.o\
 	mailfs/box_mbox.o\
+	mailfs/box_mboxwrite.o\
 	mailfs/msg.o\
 	mailfs/part.o\
 	mailfs/hdr.o\
@@ -19,13 +20,14 @@ OFILES=\
 	mailfs/info.o\
 	mailfs/files.o\
 	mailfs/tree.o\
+	mailfs/ctl.o\
 	mailfs/container.o\
 	mailfs/srv_fuse.o\
 	mailfs/p9.o\
 	mailfs/srv_9p.o\
 	mailfs/main.o\
 
-HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h
+HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h
 
 all:V: $TARG
 

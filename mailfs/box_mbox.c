@@ -28,10 +28,7 @@
 #include <unistd.h>
 #include "fns.h"
 
-typedef struct Mbox Mbox;
-struct Mbox {
-	int	fd;
-};
+#include "box_mbox.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22	/* Linux 5.14 */
@@ -354,8 +351,8 @@ dotlockwait(const char *path, int *tries)
 	return 0;
 }
 
-static int
-lockfile(int fd, const char *path, short type)
+int
+mbox_lock(int fd, const char *path, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
 	int i = 0;
@@ -372,8 +369,8 @@ lockfile(int fd, const char *path, short type)
 	return 0;
 }
 
-static void
-unlockfile(int fd)
+void
+mbox_unlock(int fd)
 {
 	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
 
@@ -388,10 +385,43 @@ mboxprobe(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+typedef struct Appended Appended;
+struct Appended {
+	Box	*box;
+	uint64_t	base;
+};
+
+static void
+appended(void *arg, const Msgent *m)
+{
+	Appended *a = arg;
+	Msgent e = *m;
+
+	e.off += a->base;
+	box_add(a->box, &e);
+}
+
 static void
 found(void *arg, const Msgent *m)
 {
 	box_add(arg, m);
+}
+
+/* the messages in [from, to) of fd, appended to b's index */
+int
+mbox_scanpart(Box *b, int fd, uint64_t from, uint64_t to)
+{
+	size_t page = sysconf(_SC_PAGESIZE), skew = from % page;
+
+	if (to <= from)
+		return 0;
+	char *p = mmap(NULL, to - from + skew, PROT_READ, MAP_PRIVATE, fd, from - skew);
+	if (p == MAP_FAILED)
+		return seterr(errno, "%s: cannot map: %s", b->path, strerror(errno));
+	Appended a = { b, from };
+	int r = scan(p + skew, to - from, 0, 1, appended, &a);
+	munmap(p, to - from + skew);
+	return r;
 }
 
 static int
@@ -402,7 +432,7 @@ mboxopen(Box *b)
 
 	if (fd < 0)
 		return seterr(errno, "%s: %s", b->path, strerror(errno));
-	if (lockfile(fd, b->path, F_RDLCK) < 0)
+	if (mbox_lock(fd, b->path, F_RDLCK) < 0)
 		goto fail;
 	if (fstat(fd, &st) < 0) {
 		seterr(errno, "%s: %s", b->path, strerror(errno));
@@ -424,13 +454,16 @@ mboxopen(Box *b)
 			goto unlock;
 		}
 	}
-	unlockfile(fd);
+	mbox_unlock(fd);
 	Mbox *mb = xzalloc(sizeof *mb);
 	mb->fd = fd;
+	mb->dev = st.st_dev;
+	mb->ino = st.st_ino;
+	mb->scanned = st.st_size;
 	b->aux = mb;
 	return 0;
 unlock:
-	unlockfile(fd);
+	mbox_unlock(fd);
 fail:
 	close(fd);
 	return -1;
@@ -473,10 +506,10 @@ mboxfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	size_t n = m->len;
 	char *p = xmalloc(n + 1);
 
-	if (lockfile(mb->fd, b->path, F_RDLCK) < 0)
+	if (mbox_lock(mb->fd, b->path, F_RDLCK) < 0)
 		goto fail;
 	int r = readat(mb->fd, p, n, m->off);
-	unlockfile(mb->fd);
+	mbox_unlock(mb->fd);
 	if (r < 0)
 		goto fail;
 	if (m->crlf)
@@ -503,5 +536,7 @@ const Boxops mboxops = {
 	.open = mboxopen,
 	.close = mboxclose,
 	.fetch = mboxfetch,
+	.sync = mbox_sync,
+	.remove = mbox_remove,
 	.quoted = 1,
 };

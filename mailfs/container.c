@@ -182,6 +182,7 @@ container_mem(const Blob *b)
 		close(fd);
 		return -1;
 	}
+	lseek(fd, 0, SEEK_SET);	/* a client handed it (Topenfd) reads from the start */
 	return fd;
 }
 
@@ -245,6 +246,8 @@ container_put(Qpath q, const Blob *b, int wantfd)
 			close(fd);
 		return 0;
 	}
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_SET);
 	if (fd < 0 && e)
 		fd = container_get(q);
 	return fd >= 0 ? fd : container_mem(b);

@@ -93,6 +93,10 @@ struct Boxops {
 	 * line with its LF, or nothing when the store has none.
 	 */
 	int	(*fetch)(Box *b, const Msgent *m, Buf *raw, Buf *env);
+	/* take in mail delivered since the last look: new messages get numbers */
+	int	(*sync)(Box *b);
+	/* remove the messages with these numbers from the store and the index */
+	int	(*remove)(Box *b, const uint32_t *ids, size_t n);
 	/* bodies carry mboxrd ">From " quoting, to be undone when decoding */
 	int	quoted;
 };
@@ -169,6 +173,7 @@ typedef uint64_t Qpath;
 
 enum {
 	Qdir = 0,
+	Qctl = 63,	/* the ctl file of the root or of a box */
 	Qbits_kind = 6,
 	Qbits_part = 18,
 	Qbits_msg = 32,

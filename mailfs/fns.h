@@ -106,6 +106,12 @@ void	info_make(Buf *out, Part *p);
 void	info_digest(Buf *out, const char *p1, size_t n1, const char *p2, size_t n2);
 void	info_flags(Buf *out, Msg *m);
 
+/* ctl.c: commands to ctl files; Ctlcmd is opaque */
+typedef struct Ctlcmd Ctlcmd;
+Ctlcmd	*ctl_parse(Qpath q, const char *line, size_t n, int strict);	/* caller frees */
+int	ctl_apply(Ctlcmd **cmds, size_t n);
+void	ctl_free(Ctlcmd *c);
+
 /* container.c: file contents as descriptors, costly ones cached on disk */
 int	container_init(const char *base, uint64_t bytes);
 void	container_cleanup(void);
@@ -123,6 +129,13 @@ Blob	*tree_read(Qpath q);	/* whole content; counted reference */
 int	tree_open(Qpath q);	/* a container of the content: the caller closes it; or -1 */
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */
+int	tree_isctl(Qpath q);
+void	tree_lock(void);
+void	tree_unlock(void);
+Box	*tree_ctlbox(Qpath q);	/* the box of a box's ctl file; NULL for the root's */
+/* a message came (new) or went; the transports' watchers hear of it */
+void	tree_changed(Box *b, uint32_t id, int new);
+void	tree_watch(void (*fn)(Qpath dir, const char *name, int new));
 #define QROOT ((Qpath)0)
 
 #endif

@@ -279,6 +279,11 @@ rread(Conn *c, Fcall *t, Fcall *r)
 		r->count = df.n;
 		return NULL;
 	}
+	struct stat st;
+	if (fstat(f->fd, &st) < 0 || t->offset >= (uint64_t)st.st_size) {
+		r->count = 0;	/* at or past the end; pread refuses offsets past 2^63 */
+		return NULL;
+	}
 	ssize_t n = pread(f->fd, data, count, t->offset);
 	if (n < 0)
 		return strerror(errno);
@@ -291,12 +296,22 @@ rwrite(Conn *c, Fcall *t, Fcall *r)
 {
 	Fid *f = lookfid(c, t->fid);
 
-	(void)r;
 	if (f == NULL)
 		return Eunknownfid;
 	if (!f->open || f->open - 1 == OREAD)
 		return Enotopen;
-	return Eperm;	/* no file is writable yet */
+	if (!tree_isctl(f->q))
+		return Eperm;
+	/* each write is one command, applied before the reply; offsets mean nothing */
+	Ctlcmd *cmd = ctl_parse(f->q, (const char *)t->data, t->count, 0);
+	if (cmd == NULL)
+		return errmsg();
+	int ok = ctl_apply(&cmd, 1);
+	ctl_free(cmd);
+	if (ok < 0)
+		return errmsg();
+	r->count = t->count;
+	return NULL;
 }
 
 static const char *

@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 312
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <stdio.h>
@@ -20,6 +21,31 @@
 #include "srv.h"
 
 static const double Cachesecs = 3600;	/* message trees never change */
+
+/* What an open file's fh points to. */
+typedef struct Handle Handle;
+struct Handle {
+	Qpath	q;
+	int	fd;		/* the container, or -1 for a ctl file */
+	Ctlcmd	**pending;	/* ctl: commands written, to apply at close */
+	size_t	npending;
+};
+
+/*
+ * Cache invalidations go through a thread of their own: the kernel may
+ * hold the directory's lock while it waits for the request that caused
+ * them, so sending them from a handler could deadlock.
+ */
+typedef struct Inval Inval;
+struct Inval {
+	fuse_ino_t	dir;
+	char	name[16];
+	Inval	*next;
+};
+static struct fuse_session *session;
+static pthread_mutex_t invallk = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t invalcond = PTHREAD_COND_INITIALIZER;
+static Inval *invals, **invaltail = &invals;
 static int tracing;
 static uid_t uid;	/* every file is the server's user's */
 static gid_t gid;
@@ -71,6 +97,43 @@ toentry(struct fuse_entry_param *e, const Dirinfo *d)
 	toattr(&e->attr, d);
 	e->attr_timeout = Cachesecs;
 	e->entry_timeout = Cachesecs;
+}
+
+static void *
+invalidator(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&invallk);
+	for (;;) {
+		while (invals == NULL)
+			pthread_cond_wait(&invalcond, &invallk);
+		Inval *v = invals;
+		if ((invals = v->next) == NULL)
+			invaltail = &invals;
+		pthread_mutex_unlock(&invallk);
+		/* a new name's negative entry and a gone name's entry, and the listing */
+		fuse_lowlevel_notify_inval_entry(session, v->dir, v->name, strlen(v->name));
+		fuse_lowlevel_notify_inval_inode(session, v->dir, 0, 0);
+		free(v);
+		pthread_mutex_lock(&invallk);
+	}
+	return NULL;
+}
+
+/* the tree's watcher: runs with the tree locked, so it only queues */
+static void
+changed(Qpath dir, const char *name, int new)
+{
+	Inval *v = xzalloc(sizeof *v);
+
+	(void)new;
+	v->dir = toino(dir);
+	snprintf(v->name, sizeof v->name, "%s", name);
+	pthread_mutex_lock(&invallk);
+	*invaltail = v;
+	invaltail = &v->next;
+	pthread_cond_signal(&invalcond);
+	pthread_mutex_unlock(&invallk);
 }
 
 static void
@@ -136,10 +199,18 @@ fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)attr;
+	Dirinfo d;
+	struct stat st;
+
 	(void)fi;
 	trace("setattr %lu\n", (unsigned long)ino);
+	/* "> ctl" truncates: a ctl file has nothing to lose */
+	if (tree_isctl(toq(ino)) && to_set == FUSE_SET_ATTR_SIZE && attr->st_size == 0 &&
+	    tree_stat(toq(ino), &d) == 0) {
+		toattr(&st, &d);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
 	fuse_reply_err(req, to_set & FUSE_SET_ATTR_SIZE ? EACCES : EPERM);
 }
 
@@ -223,19 +294,30 @@ static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Qpath q = toq(ino);
-	int fd;
+	int fd = -1, ctl = tree_isctl(q);
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
 	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
-	    (fd = tree_open(q)) < 0) {
+	    (!ctl && (fd = tree_open(q)) < 0)) {
 		fail(req);
 		return;
 	}
-	fi->fh = fd;
-	fi->keep_cache = 1;
-	fi->noflush = 1;
-	if (fuse_reply_open(req, fi) != 0)
-		close(fd);	/* the open was interrupted: no release will come */
+	Handle *h = xzalloc(sizeof *h);
+	h->q = q;
+	h->fd = fd;
+	fi->fh = (uintptr_t)h;
+	if (ctl) {	/* each write(2) arrives as it was made */
+		fi->direct_io = 1;
+		fi->nonseekable = 1;
+	} else {
+		fi->keep_cache = 1;
+		fi->noflush = 1;
+	}
+	if (fuse_reply_open(req, fi) != 0) {
+		if (fd >= 0)	/* the open was interrupted: no release will come */
+			close(fd);
+		free(h);
+	}
 }
 
 static void
@@ -243,26 +325,98 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 
+	Handle *h = (Handle *)(uintptr_t)fi->fh;
+
 	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
+	if (h->fd < 0) {
+		fuse_reply_buf(req, NULL, 0);	/* a ctl file reads as empty */
+		return;
+	}
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = fi->fh;
+	bv.buf[0].fd = h->fd;
 	bv.buf[0].pos = off;
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+}
+
+static int
+applypending(Handle *h)
+{
+	int r = h->npending ? ctl_apply(h->pending, h->npending) : 0;
+
+	for (size_t i = 0; i < h->npending; i++)
+		ctl_free(h->pending[i]);
+	free(h->pending);
+	h->pending = NULL;
+	h->npending = 0;
+	return r;
+}
+
+/*
+ * Every close(2) of a descriptor sends a flush: commands written so far
+ * are applied together, and their error is close's.  The first flush of
+ * a shell redirection comes before any write, with nothing to apply.
+ */
+static void
+fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Handle *h = (Handle *)(uintptr_t)fi->fh;
+
+	trace("flush %lu\n", (unsigned long)ino);
+	if (applypending(h) < 0)
+		fail(req);
+	else
+		fuse_reply_err(req, 0);
 }
 
 static void
 fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	Handle *h = (Handle *)(uintptr_t)fi->fh;
+
 	trace("release %lu\n", (unsigned long)ino);
-	close(fi->fh);
+	applypending(h);	/* nothing can report an error any more */
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h);
 	fuse_reply_err(req, 0);
 }
 
+/* a write to a ctl file: its commands are checked now, applied at close */
 static void
 fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	(void)ino; (void)buf; (void)size; (void)off; (void)fi;
-	fuse_reply_err(req, EACCES);
+	Handle *h = (Handle *)(uintptr_t)fi->fh;
+	Ctlcmd **cmds = NULL;
+	size_t n = 0;
+
+	(void)off;
+	trace("write %lu %zu bytes\n", (unsigned long)ino, size);
+	if (!tree_isctl(h->q)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	for (size_t i = 0; i < size;) {
+		const char *nl = memchr(buf + i, '\n', size - i);
+		size_t len = nl ? (size_t)(nl - (buf + i)) : size - i;
+		Ctlcmd *c = len ? ctl_parse(h->q, buf + i, len, 1) : NULL;
+		i += len + (nl != NULL);
+		if (len == 0)
+			continue;
+		if (c == NULL) {
+			for (size_t k = 0; k < n; k++)
+				ctl_free(cmds[k]);
+			free(cmds);
+			fail(req);
+			return;
+		}
+		cmds = xrealloc(cmds, (n + 1) * sizeof *cmds);
+		cmds[n++] = c;
+	}
+	h->pending = xrealloc(h->pending, (h->npending + n + 1) * sizeof *h->pending);
+	memcpy(h->pending + h->npending, cmds, n * sizeof *cmds);
+	h->npending += n;
+	free(cmds);
+	fuse_reply_write(req, size);
 }
 
 /* the tree has no files to create, link or rename */
@@ -314,6 +468,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.readdirplus = fs_readdirplus,
 	.open = fs_open,
 	.read = fs_read,
+	.flush = fs_flush,
 	.release = fs_release,
 	.write = fs_write,
 	.mknod = fs_mknod,
@@ -362,6 +517,11 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*servin
 		goto unmount;
 	if (serving)
 		serving();
+	session = se;
+	pthread_t inv;
+	if (pthread_create(&inv, NULL, invalidator, NULL) == 0)
+		pthread_detach(inv);
+	tree_watch(changed);
 	ret = fuse_session_loop(se) < 0 ? 1 : 0;
 unmount:
 	fuse_session_unmount(se);

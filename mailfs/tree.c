@@ -112,11 +112,12 @@ resolve(Qpath q, Node *n)
 	memset(n, 0, sizeof *n);
 	n->kind = QKIND(q);
 	if (QBOX(q) == 0)
-		return q == QROOT ? 0 : seterr(ENOENT, "file does not exist");
+		return q == QROOT || q == mkq(0, 0, 0, Qctl) ? 0 : seterr(ENOENT, "file does not exist");
 	if ((n->box = box_byid(QBOX(q))) == NULL)
 		return seterr(ENOENT, "no such mailbox");
 	if (QMSG(q) == 0)
-		return n->kind == Qdir && QPART(q) == 0 ? 0 : seterr(ENOENT, "file does not exist");
+		return (n->kind == Qdir || n->kind == Qctl) && QPART(q) == 0 ? 0 :
+			seterr(ENOENT, "file does not exist");
 	if ((n->ent = box_msg(n->box, QMSG(q))) == NULL)
 		return seterr(ENOENT, "no such message");
 	if (n->kind == Qdir && QPART(q) == 0)
@@ -178,6 +179,8 @@ walk1(Qpath dir, const char *name, Qpath *q)
 			*q = n.part ? mkq(n.box->id, n.ent->id, 0, Qdir) : mkq(n.box->id, 0, 0, Qdir);
 		else
 			*q = mkq(n.box->id, n.ent->id, n.part->parent->idx, Qdir);
+	} else if (strcmp(name, "ctl") == 0 && n.ent == NULL) {
+		*q = mkq(n.box ? n.box->id : 0, 0, 0, Qctl);
 	} else if (n.box == NULL) {
 		Box *b = box_byname(name);
 		if (b)
@@ -239,7 +242,11 @@ stat1(Qpath q, Dirinfo *d)
 	d->q = q;
 	d->isdir = n.kind == Qdir;
 	d->mode = 0555;
-	if (n.box == NULL) {
+	if (n.kind == Qctl) {
+		strcpy(d->name, "ctl");
+		d->mode = 0222;
+		d->mtime = n.box ? n.box->mtime : started;
+	} else if (n.box == NULL) {
 		strcpy(d->name, "/");
 		d->mtime = started;
 	} else if (n.ent == NULL) {
@@ -255,7 +262,7 @@ stat1(Qpath q, Dirinfo *d)
 		if (n.msg)
 			d->mtime = n.msg->date ? n.msg->date : d->mtime;
 	}
-	if (n.kind != Qdir) {
+	if (n.kind != Qdir && n.kind != Qctl) {
 		Blob *b = file_content(n.part, n.kind);
 		if (b == NULL) {
 			release(&n);
@@ -283,8 +290,9 @@ tree_stat(Qpath q, Dirinfo *d)
 }
 
 /*
- * Offsets: in the root the box index; in a box the message number the
- * listing goes on from, so deletions never shift it; in a message or
+ * Offsets: 0 starts a listing, with ctl in the root and in a box.  Then
+ * in the root one more than the box index; in a box the message number
+ * the listing goes on from, so deletions never shift it; in a message or
  * part directory the position among files, then parts.
  */
 static int
@@ -300,10 +308,17 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		return seterr(ENOTDIR, "not a directory");
 	}
 	int r = 0;
+	if (n.ent == NULL && off == 0) {
+		if (stat1(mkq(n.box ? n.box->id : 0, 0, 0, Qctl), &d) == 0 && fn(arg, &d, 1)) {
+			release(&n);
+			return 0;
+		}
+		off = 1;
+	}
 	if (n.box == NULL) {
 		Box *b;
-		for (uint64_t i = off; (b = box_at(i)) != NULL; i++)
-			if (stat1(mkq(b->id, 0, 0, Qdir), &d) == 0 && fn(arg, &d, i + 1))
+		for (uint64_t i = off - 1; (b = box_at(i)) != NULL; i++)
+			if (stat1(mkq(b->id, 0, 0, Qdir), &d) == 0 && fn(arg, &d, i + 2))
 				break;
 	} else if (n.ent == NULL) {
 		/* what stat1 says of a message directory, without looking each one up */
@@ -364,6 +379,8 @@ tree_read(Qpath q)
 	if (resolve(q, &n) == 0) {
 		if (n.kind == Qdir)
 			seterr(EISDIR, "is a directory");
+		else if (n.kind == Qctl)
+			b = blobnew("", 0);	/* reading a ctl file gives nothing */
 		else
 			b = file_content(n.part, n.kind);
 		release(&n);
@@ -391,12 +408,62 @@ tree_open(Qpath q)
 int
 tree_costly(Qpath q)
 {
-	return QPART(q) > 0 || QKIND(q) == file_kind("body");
+	return QKIND(q) != Qctl && (QPART(q) > 0 || QKIND(q) == file_kind("body"));
+}
+
+int
+tree_isctl(Qpath q)
+{
+	return QKIND(q) == Qctl;
+}
+
+void
+tree_lock(void)
+{
+	pthread_mutex_lock(&lk);
+}
+
+void
+tree_unlock(void)
+{
+	pthread_mutex_unlock(&lk);
+}
+
+Box *
+tree_ctlbox(Qpath q)
+{
+	return QBOX(q) ? box_byid(QBOX(q)) : NULL;
+}
+
+static void (*watchers[4])(Qpath, const char *, int);
+
+void
+tree_watch(void (*fn)(Qpath dir, const char *name, int new))
+{
+	for (size_t i = 0; i < nelem(watchers); i++)
+		if (watchers[i] == NULL) {
+			watchers[i] = fn;
+			return;
+		}
+}
+
+/* called with the tree locked */
+void
+tree_changed(Box *b, uint32_t id, int new)
+{
+	char name[16];
+
+	snprintf(name, sizeof name, "%u", id);
+	for (size_t i = 0; i < nelem(watchers); i++)
+		if (watchers[i])
+			watchers[i](mkq(b->id, 0, 0, Qdir), name, new);
 }
 
 int
 tree_openmode(Qpath q, int write)
 {
+	if (QKIND(q) == Qctl)
+		return write ? 0 : seterr(EACCES, "permission denied");
 	if (!write)
 		return 0;
 	if (QKIND(q) == Qdir)

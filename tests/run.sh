@@ -51,6 +51,8 @@ step "whole trees over FUSE" tests/t-tree.sh mailfs/mailfs
 step "whole trees over FUSE, sanitized" tests/t-tree.sh build/asan/mailfs
 step "command line and mount" tests/t-cli.sh mailfs/mailfs
 step "command line and mount, sanitized" tests/t-cli.sh build/asan/mailfs
+step "9P conversations, conformance and trees" python3 tests/t-9p.py mailfs/mailfs
+step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
 step "9P fuzzing" tests/t-fuzz.sh
 step "README commands" tests/t-readme.sh

@@ -17,7 +17,7 @@ timed() {
 	t0=$(date +%s%N)
 	timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box" || echo "mount failed" >&2
 	t1=$(date +%s%N)
-	ls "$tmp/mnt/mbox" | wc -l >"$tmp/count"
+	ls "$tmp/mnt/mbox" | grep -c '^[0-9]*$' >"$tmp/count"
 	fusermount3 -u "$tmp/mnt"
 	echo $(((t1 - t0) / 1000000))
 }

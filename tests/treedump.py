@@ -2,7 +2,7 @@
 """Dump a mounted mailfs tree: one line per entry, in listing order.
 
 A directory is "path/"; a file is "path<TAB>mode<TAB>size<TAB>sha1" of
-the bytes read.  It also checks that each file's stat size equals the
+the bytes read; a write-only (ctl) file is "path<TAB>mode<TAB>-".  It also checks that each file's stat size equals the
 bytes read, printing "SIZE MISMATCH" lines, so a golden diff shows it.
 Reads through the kernel only: independent of mailfs's own code.
 """
@@ -22,6 +22,9 @@ def dump(root, rel, depth, maxdepth, out):
             out.write("%s/\n" % path)
             if depth < maxdepth:
                 dump(root, path, depth + 1, maxdepth, out)
+            continue
+        if not st.st_mode & 0o444:  # a ctl file: written, never read
+            out.write("%s\t%o\t-\n" % (path, stat.S_IMODE(st.st_mode)))
             continue
         with open(full, "rb") as f:
             data = f.read()

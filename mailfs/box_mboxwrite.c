@@ -1,0 +1,225 @@
+/*
+ * Changing an mbox without losing mail.  Deleting rewrites the file:
+ * under the delivery agents' locks (fcntl and dotlock, through
+ * libetpan), mail delivered since our last look is taken into the index
+ * first; the surviving messages are copied byte for byte into a new
+ * file in the same directory, which is synced and renamed over the old
+ * one, and the directory is synced.  Until the rename the old file is
+ * untouched, so a crash, a kill or a full disk at any point leaves
+ * either the old mailbox or the new one, whole.  If the file is not the
+ * one we indexed, or was cut, nothing is written: we never guess.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libetpan/maillock.h>
+#include "fns.h"
+#include "box_mbox.h"
+
+/* is the file at b->path still the one we indexed, whole? */
+static int
+unchanged(Box *b, int fd, struct stat *st)
+{
+	Mbox *mb = b->aux;
+	struct stat pst;
+
+	if (fstat(fd, st) < 0 || stat(b->path, &pst) < 0)
+		return seterr(errno, "%s: %s", b->path, strerror(errno));
+	if (st->st_dev != mb->dev || st->st_ino != mb->ino || pst.st_ino != st->st_ino)
+		return seterr(EBUSY, "%s was replaced by another program; not changed", b->path);
+	if ((uint64_t)st->st_size < mb->scanned)
+		return seterr(EBUSY, "%s was truncated by another program; not changed", b->path);
+	return 0;
+}
+
+/* take in what was appended since the index was made; the caller holds a lock */
+static int
+appended(Box *b, int fd, const struct stat *st)
+{
+	Mbox *mb = b->aux;
+	size_t before = b->nmsgs;
+
+	if ((uint64_t)st->st_size == mb->scanned)
+		return 0;
+	if (mbox_scanpart(b, fd, mb->scanned, st->st_size) < 0)
+		return seterr(errcode(), "%s: the mail added at its end does not start a message (%s); not changed",
+			b->path, errmsg());
+	mb->scanned = st->st_size;
+	if (b->nmsgs != before) {
+		b->vers++;
+		b->mtime = st->st_mtime;
+	}
+	return 0;
+}
+
+int
+mbox_sync(Box *b)
+{
+	Mbox *mb = b->aux;
+	struct stat st;
+
+	if (mbox_lock(mb->fd, b->path, F_RDLCK) < 0)
+		return -1;
+	int r = unchanged(b, mb->fd, &st) < 0 ? -1 : appended(b, mb->fd, &st);
+	mbox_unlock(mb->fd);
+	return r;
+}
+
+static int
+contains(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+/* copy len bytes at off of in to the end of out, checking it starts a message */
+static int
+copyspan(int in, int out, uint64_t off, uint64_t len, const char *path)
+{
+	char head[5];
+	loff_t o = off;
+
+	if (pread(in, head, 5, off) != 5 || memcmp(head, "From ", 5) != 0)
+		return seterr(EBUSY, "%s: a message is not where the index says; not changed", path);
+	while (len > 0) {
+		ssize_t r = copy_file_range(in, &o, out, NULL, len, 0);
+		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+			char buf[1 << 16];
+			r = pread(in, buf, len < sizeof buf ? len : sizeof buf, o);
+			if (r > 0 && write(out, buf, r) != r)
+				r = -1;
+			if (r > 0)
+				o += r;
+		}
+		if (r < 0)
+			return seterr(errno, "%s: %s", path, strerror(errno));
+		if (r == 0)
+			return seterr(EIO, "%s: ended early; not changed", path);
+		len -= r;
+	}
+	return 0;
+}
+
+/*
+ * Write the survivors to tmp: each message with the separator that
+ * followed it, so their bytes stay exactly as they were.  newoff gets
+ * each survivor's offset in tmp.
+ */
+static int
+writesurvivors(Box *b, int fd, int tmp, uint64_t size, const uint32_t *ids, size_t n, uint64_t *newoff)
+{
+	uint64_t at = 0;
+
+	for (size_t i = 0; i < b->nmsgs; i++) {
+		Msgent *m = &b->msgs[i];
+		uint64_t end = i + 1 < b->nmsgs ? b->msgs[i + 1].off : size;
+		if (contains(ids, n, m->id))
+			continue;
+		if (copyspan(fd, tmp, m->off, end - m->off, b->path) < 0)
+			return -1;
+		newoff[i] = at;
+		at += end - m->off;
+	}
+	return 0;
+}
+
+static int
+syncdir(const char *path)
+{
+	char *copy = xstrdup(path);
+	int d = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	free(copy);
+	if (d < 0 || fsync(d) < 0)
+		r = seterr(errno, "%s: syncing its directory: %s", path, strerror(errno));
+	if (d >= 0)
+		close(d);
+	return r;
+}
+
+/* the rewrite itself, under the locks; the new file's fd, or -1 */
+static int
+rewrite(Box *b, int fd, const uint32_t *ids, size_t n)
+{
+	struct stat st;
+	char tmpl[4096];
+	char *copy = xstrdup(b->path);
+
+	if (unchanged(b, fd, &st) < 0 || appended(b, fd, &st) < 0) {
+		free(copy);
+		return -1;
+	}
+	snprintf(tmpl, sizeof tmpl, "%s/.%s.mailfs-XXXXXX", dirname(copy), basename(b->path));
+	free(copy);
+	int tmp = mkostemp(tmpl, O_CLOEXEC);
+	if (tmp < 0)
+		return seterr(errno, "%s: %s", tmpl, strerror(errno));
+	uint64_t *newoff = xzalloc(b->nmsgs * sizeof *newoff + 1);
+	int r = -1;
+	if (fchmod(tmp, st.st_mode & 07777) < 0 ||
+	    (fchown(tmp, st.st_uid, st.st_gid) < 0 && errno != EPERM))
+		seterr(errno, "%s: %s", tmpl, strerror(errno));
+	else if (writesurvivors(b, fd, tmp, st.st_size, ids, n, newoff) < 0)
+		;
+	else if (fsync(tmp) < 0)
+		seterr(errno, "%s: %s", tmpl, strerror(errno));	/* a full disk shows here */
+	else if (rename(tmpl, b->path) < 0)
+		seterr(errno, "%s: %s", b->path, strerror(errno));
+	else
+		r = 0;
+	if (r < 0) {
+		unlink(tmpl);
+		close(tmp);
+		free(newoff);
+		return -1;
+	}
+	/* the new file is the mailbox now: index it as such */
+	size_t k = 0;
+	for (size_t i = 0; i < b->nmsgs; i++)
+		if (!contains(ids, n, b->msgs[i].id)) {
+			b->msgs[k] = b->msgs[i];
+			b->msgs[k++].off = newoff[i];
+		}
+	b->nmsgs = k;
+	free(newoff);
+	struct stat nst;
+	fstat(tmp, &nst);
+	Mbox *mb = b->aux;
+	mb->dev = nst.st_dev;
+	mb->ino = nst.st_ino;
+	mb->scanned = nst.st_size;
+	b->vers++;
+	b->mtime = nst.st_mtime;
+	if (syncdir(b->path) < 0)
+		fprintf(stderr, "mailfs: %s\n", errmsg());	/* renamed already: report, go on */
+	return tmp;
+}
+
+int
+mbox_remove(Box *b, const uint32_t *ids, size_t n)
+{
+	Mbox *mb = b->aux;
+	int fd = open(b->path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return seterr(errno, "%s: %s", b->path, strerror(errno));
+	if (maillock_write_lock(b->path, fd) != 0) {
+		close(fd);
+		return seterr(EAGAIN, "%s: cannot lock the mailbox for writing", b->path);
+	}
+	int nfd = rewrite(b, fd, ids, n);
+	maillock_write_unlock(b->path, fd);
+	close(fd);
+	if (nfd < 0)
+		return -1;
+	close(mb->fd);
+	mb->fd = nfd;
+	return 0;
+}
