@@ -15,6 +15,7 @@ SRCS = \
 	mailfs/files.c \
 	mailfs/tree.c \
 	mailfs/ctl.c \
+	mailfs/watch.c \
 	mailfs/container.c \
 	mailfs/srv_fuse.c \
 	mailfs/p9.c \

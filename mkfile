@@ -21,6 +21,7 @@ OFILES=\
 	mailfs/files.o\
 	mailfs/tree.o\
 	mailfs/ctl.o\
+	mailfs/watch.o\
 	mailfs/container.o\
 	mailfs/srv_fuse.o\
 	mailfs/p9.o\

@@ -191,18 +191,6 @@ fail:
 	return NULL;
 }
 
-static int
-refresh(Box *b)
-{
-	uint32_t last = b->nmsgs ? b->msgs[b->nmsgs - 1].id : 0;
-
-	if (b->ops->sync(b) < 0)
-		return -1;
-	for (size_t i = box_msgindex(b, last + 1); i < b->nmsgs; i++)
-		tree_changed(b, b->msgs[i].id, 1);
-	return 0;
-}
-
 /*
  * Apply cmds in order, except that the deletes of each box are gathered
  * into one removal, made where the first of them stands.  Stops at the
@@ -218,7 +206,7 @@ ctl_apply(Ctlcmd **cmds, size_t n)
 		Ctlcmd *c = cmds[i];
 		if (c->def->parse == prefresh) {
 			for (size_t k = 0; r == 0 && (c->box ? k == 0 : box_at(k) != NULL); k++)
-				r = refresh(c->box ? c->box : box_at(k));
+				r = watch_sync(c->box ? c->box : box_at(k));
 			continue;
 		}
 		if (c->def->parse != pdelete || c->box == NULL)

@@ -112,6 +112,10 @@ Ctlcmd	*ctl_parse(Qpath q, const char *line, size_t n, int strict);	/* caller fr
 int	ctl_apply(Ctlcmd **cmds, size_t n);
 void	ctl_free(Ctlcmd *c);
 
+/* watch.c: new mail */
+int	watch_start(void);
+int	watch_sync(Box *b);	/* take in b's new mail now; the tree locked */
+
 /* container.c: file contents as descriptors, costly ones cached on disk */
 int	container_init(const char *base, uint64_t bytes);
 void	container_cleanup(void);

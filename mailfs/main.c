@@ -82,6 +82,8 @@ serving_cache(void)
 			break;
 	if (i == nelem(dirs))
 		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+	if (watch_start() < 0)
+		fprintf(stderr, "mailfs: %s; new mail shows only after refresh\n", errmsg());
 }
 
 /* once the FUSE mount is up, in the serving process: threads start here */
