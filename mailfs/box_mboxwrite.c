@@ -223,3 +223,47 @@ mbox_remove(Box *b, const uint32_t *ids, size_t n)
 	mb->fd = nfd;
 	return 0;
 }
+
+/*
+ * Append data, whole messages in mbox form, to the mbox at path (made
+ * if missing), under the delivery locks, as a delivery agent would:
+ * after a blank line if the mailbox does not end with one, then synced.
+ */
+int
+mbox_append(const char *path, const Buf *data)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st, pst;
+	char tail[2];
+	int r = 0;
+
+	if (fd < 0)
+		return seterr(errno, "%s: %s", path, strerror(errno));
+	if (maillock_write_lock(path, fd) != 0) {
+		close(fd);
+		return seterr(EAGAIN, "%s: cannot lock the mailbox for writing", path);
+	}
+	if (fstat(fd, &st) < 0 || stat(path, &pst) < 0 || st.st_ino != pst.st_ino)
+		r = seterr(EBUSY, "%s was replaced while we locked it; try again", path);
+	else if (st.st_size > 0 && pread(fd, tail, 2, st.st_size - 2 < 0 ? 0 : st.st_size - 2) > 0) {
+		size_t need = st.st_size == 1 ? (tail[0] == '\n' ? 1 : 2) :
+			tail[1] != '\n' ? 2 : tail[0] != '\n' ? 1 : 0;
+		if (need && write(fd, "\n\n", need) != (ssize_t)need)
+			r = seterr(errno, "%s: %s", path, strerror(errno));
+	}
+	for (size_t done = 0; r == 0 && done < data->n;) {
+		ssize_t w = write(fd, data->p + done, data->n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = seterr(errno, "%s: %s", path, strerror(errno));
+			if (ftruncate(fd, st.st_size) < 0) {}	/* leave the mailbox as it was */
+		} else
+			done += w;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = seterr(errno, "%s: %s", path, strerror(errno));
+	maillock_write_unlock(path, fd);
+	close(fd);
+	return r;
+}

@@ -19,6 +19,7 @@ struct Ctlcmd {
 	Box	*box;		/* the box the command acts on, if any */
 	uint32_t	*ids;	/* messages, checked to exist when parsed */
 	size_t	nids;
+	char	*dest;		/* save: the mailbox path to copy to */
 };
 
 struct Cmddef {
@@ -138,7 +139,65 @@ pclose(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	return 0;
 }
 
+/*
+ * save dest n...: dest is an open box's name, else a path; a relative
+ * one is taken under the mail directory, $HOME/mail, as acme Mail's
+ * default "stored" is.  Every number must name a message.
+ */
+static int
+psave(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+{
+	(void)strict;
+	if (ctlbox == NULL || nf < 2)
+		return seterr(EINVAL, "%s", Ebad);
+	Box *to = box_byname(f[0]);
+	const char *home = getenv("HOME");
+	if (to)
+		c->dest = xstrdup(to->path);
+	else if (f[0][0] == '/')
+		c->dest = xstrdup(f[0]);
+	else {
+		Buf p = { 0 };
+		bufprint(&p, "%s/mail/%s", home && *home ? home : ".", f[0]);
+		c->dest = p.p;
+	}
+	c->box = ctlbox;
+	return parseids(c, ctlbox, f + 1, nf - 1, 1);
+}
+
+static int
+save(Ctlcmd *c)
+{
+	Buf all = { 0 }, raw = { 0 }, env = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < c->nids && r == 0; i++) {
+		Msgent *m = box_msg(c->box, c->ids[i]);
+		if (m == NULL) {
+			r = seterr(ENOENT, "no such message");
+			break;
+		}
+		if ((r = c->box->ops->fetch(c->box, m, &raw, &env)) < 0)
+			break;
+		bufadd(&all, env.p, env.n);
+		bufadd(&all, raw.p, raw.n);
+		if (raw.n == 0 || raw.p[raw.n - 1] != '\n')
+			bufputc(&all, '\n');
+		bufputc(&all, '\n');	/* the separator */
+	}
+	if (r == 0 && all.n)
+		r = mbox_append(c->dest, &all);
+	for (size_t k = 0; r == 0 && box_at(k); k++)	/* saved to an open box: show it there */
+		if (strcmp(box_at(k)->path, c->dest) == 0)
+			r = watch_sync(box_at(k));
+	buffree(&all);
+	buffree(&raw);
+	buffree(&env);
+	return r;
+}
+
 static const Cmddef cmds[] = {
+	{ "save", psave },
 	{ "delete", pdelete },
 	{ "refresh", prefresh },
 	{ "close", pclose },
@@ -149,6 +208,7 @@ ctl_free(Ctlcmd *c)
 {
 	if (c) {
 		free(c->ids);
+		free(c->dest);
 		free(c);
 	}
 }
@@ -204,6 +264,10 @@ ctl_apply(Ctlcmd **cmds, size_t n)
 	tree_lock();
 	for (size_t i = 0; i < n && r == 0; i++) {
 		Ctlcmd *c = cmds[i];
+		if (c->def->parse == psave) {
+			r = save(c);
+			continue;
+		}
 		if (c->def->parse == prefresh) {
 			for (size_t k = 0; r == 0 && (c->box ? k == 0 : box_at(k) != NULL); k++)
 				r = watch_sync(c->box ? c->box : box_at(k));

@@ -52,6 +52,9 @@ int	mbox_scan(const char *p, size_t n, int nthreads, void (*fn)(void *arg, const
 int	mbox_fromline(const char *p, size_t n, int64_t *date);
 void	mbox_unquote(Buf *dst, const char *p, size_t n);
 
+/* box_mboxwrite.c */
+int	mbox_append(const char *path, const Buf *data);	/* whole mbox messages, under the locks */
+
 /* msg.c: the bounded cache of parsed messages */
 void	msg_init(size_t cachebytes);
 Msg	*msg_get(Box *b, uint32_t id);	/* counted reference; release with msg_put */

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The scripting tools in tools/, on a mounted copy of the sample mailbox.
+set -u
+mailfs=${1:?usage: t-tools.sh MAILFS}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
+mkdir "$tmp/mnt"
+cp "$top/testdata/sample.mbox" "$tmp/box"
+n=0 fail=0
+check() {	# check what command...: ok if the command succeeds
+	local what=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fail=$((fail + 1)); fi
+}
+timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box" || { echo "1..1"; echo "not ok 1 - mount"; exit 1; }
+box=$tmp/mnt/mbox
+T=$top/tools
+
+check "mlist lists 5 messages with their subjects" \
+	bash -c "[ \$($T/mlist $box | wc -l) = 5 ] && $T/mlist $box | grep -qP '^1\t.*\tLunch on Friday\?\$'"
+check "mlist shows the decoded subject of message 5" bash -c "$T/mlist $box | grep -q 'Grüße aus München'"
+check "mlist without a box: usage, exit 2" bash -c "$T/mlist 2>&1 | grep -q '^usage: mlist'; [ \${PIPESTATUS[0]} = 2 ]"
+check "msave copies 1 and 3 to another mbox" bash -c "$T/msave $box $tmp/kept.mbox 1 3 &&
+	[ \$(grep -c '^From ' $tmp/kept.mbox) = 2 ] && grep -q '^Subject: Lunch on Friday' $tmp/kept.mbox"
+check "msave with no numbers: usage, exit 2" bash -c "$T/msave $box $tmp/kept.mbox 2>/dev/null; [ \$? = 2 ]"
+check "mdelete 2 deletes message 2, others keep their numbers" bash -c "$T/mdelete $box 2 &&
+	[ ! -e $box/2 ] && [ \"\$(cat $box/5/subject)\" = 'Grüße aus München' ]"
+check "mdelete -f subject -e Invoice deletes message 4" bash -c "$T/mdelete -f subject -e Invoice $box &&
+	[ ! -e $box/4 ] && [ -e $box/3 ]"
+check "mdelete of a missing message fails" bash -c "! $T/mdelete $box 42 2>/dev/null"
+check "the mailbox file holds the 3 messages left" bash -c "[ \$(grep -c '^From ' $tmp/box) = 3 ]"
+echo "1..$n"
+[ $fail -eq 0 ]
