@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "fns.h"
 
 enum { Maxfields = 1024 };
@@ -89,7 +90,7 @@ parseids(Ctlcmd *c, Box *b, char **f, int nf, int strict)
 			return seterr(EINVAL, "%s: %s is not a message number", Ebad, f[i]);
 		if (id == 0 || box_msg(b, id) == NULL) {
 			if (strict)
-				return seterr(ENOENT, "no such message: %s", f[i]);
+				return seterr(ENOENT, "no such message");
 			continue;
 		}
 		c->ids[c->nids++] = id;
@@ -185,8 +186,15 @@ save(Ctlcmd *c)
 			bufputc(&all, '\n');
 		bufputc(&all, '\n');	/* the separator */
 	}
-	if (r == 0 && all.n)
+	if (r == 0 && all.n) {
+		char *dir = xstrdup(c->dest), *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {	/* $HOME/mail may not exist yet */
+			*slash = 0;
+			mkdir(dir, 0700);
+		}
+		free(dir);
 		r = mbox_append(c->dest, &all);
+	}
 	for (size_t k = 0; r == 0 && box_at(k); k++)	/* saved to an open box: show it there */
 		if (strcmp(box_at(k)->path, c->dest) == 0)
 			r = watch_sync(box_at(k));

@@ -109,6 +109,44 @@ file_gen(Buf *out, Part *p, int kind)
 		files[kind - 1].gen(out, p);
 }
 
+/* does p's file hold folded, a case-folded query?  Both are UTF-8. */
+static int
+holds(Part *p, int kind, const char *folded)
+{
+	Blob *b = file_content(p, kind);
+	char *text = b ? g_utf8_casefold(b->p, b->n) : NULL;
+	int r = text && strstr(text, folded) != NULL;
+
+	g_free(text);
+	blobunref(b);
+	return r;
+}
+
+/*
+ * Search, as the search file does: case-insensitive, over the decoded
+ * header of every message in m and the decoded body of every text part.
+ */
+int
+file_search(Msg *m, const char *query)
+{
+	char type[128];
+	char *valid = g_utf8_make_valid(query, -1), *q = g_utf8_casefold(valid, -1);
+	int found = 0;
+
+	if (part_full(m) < 0)
+		found = 0;
+	else
+		for (uint32_t i = 0; i < m->nparts && !found; i++) {
+			Part *p = m->parts[i];
+			found = (p->kind == Kmessage && holds(p, file_kind("header"), q)) ||
+				(p->nkids == 0 && strncmp(part_typename(p, type, sizeof type), "text/", 5) == 0 &&
+				 holds(p, file_kind("body"), q));
+		}
+	g_free(q);
+	g_free(valid);
+	return found;
+}
+
 /* another file's content appended to out */
 static void
 append(Buf *out, Part *p, const char *name)

@@ -103,6 +103,7 @@ int	file_mode(int kind);
 int	file_where(int kind);		/* Ftop|Fpart */
 Blob	*file_content(Part *p, int kind);	/* counted reference, or NULL + err */
 void	file_gen(Buf *out, Part *p, int kind);	/* appended, without caching it */
+int	file_search(Msg *m, const char *query);	/* in its header or a text body? */
 
 /* info.c */
 void	info_make(Buf *out, Part *p);
@@ -137,6 +138,8 @@ int	tree_open(Qpath q);	/* a container of the content: the caller closes it; or 
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */
 int	tree_isctl(Qpath q);
+int	tree_issearch(Qpath q);
+Blob	*tree_search(Qpath q, const char *query, size_t n);	/* counted reference */
 void	tree_lock(void);
 void	tree_unlock(void);
 Box	*tree_ctlbox(Qpath q);	/* the box of a box's ctl file; NULL for the root's */

@@ -52,6 +52,7 @@ struct Fid {
 	int	fd;		/* container of an open file, or -1 */
 	uint64_t	diroff;	/* offset the next directory read continues at */
 	uint64_t	dircookie;	/* and where the tree listing resumes */
+	Blob	*result;	/* search: the answer to the last query written */
 	Fid	*next;
 };
 
@@ -97,6 +98,7 @@ delfid(Conn *c, Fid *f)
 	*l = f->next;
 	if (f->fd >= 0)
 		close(f->fd);
+	blobunref(f->result);
 	free(f);
 }
 
@@ -217,7 +219,7 @@ openfid(Fid *f, uint8_t mode, Fcall *r)
 		return errmsg();
 	if (tree_openmode(f->q, write) < 0 || (d.isdir && write))
 		return Eperm;
-	if (!d.isdir && (f->fd = tree_open(f->q)) < 0)
+	if (!d.isdir && !tree_issearch(f->q) && (f->fd = tree_open(f->q)) < 0)
 		return errmsg();
 	f->open = (mode & 3) + 1;
 	return NULL;
@@ -266,6 +268,13 @@ rread(Conn *c, Fcall *t, Fcall *r)
 	if (!f->open || f->open - 1 == OWRITE)
 		return Enotopen;
 	r->data = data;
+	if (tree_issearch(f->q)) {
+		Blob *b = f->result;
+		r->count = b && t->offset < b->n ? (b->n - t->offset < count ? b->n - t->offset : count) : 0;
+		if (r->count)
+			memcpy(data, b->p + t->offset, r->count);
+		return NULL;
+	}
 	if (f->fd < 0) {
 		if (t->offset == 0)
 			f->dircookie = f->diroff = 0;
@@ -300,6 +309,12 @@ rwrite(Conn *c, Fcall *t, Fcall *r)
 		return Eunknownfid;
 	if (!f->open || f->open - 1 == OREAD)
 		return Enotopen;
+	if (tree_issearch(f->q)) {	/* a query per fid: the whole write */
+		blobunref(f->result);
+		f->result = tree_search(f->q, (const char *)t->data, t->count);
+		r->count = t->count;
+		return NULL;
+	}
 	if (!tree_isctl(f->q))
 		return Eperm;
 	/* each write is one command, applied before the reply; offsets mean nothing */

@@ -29,6 +29,7 @@ struct Handle {
 	int	fd;		/* the container, or -1 for a ctl file */
 	Ctlcmd	**pending;	/* ctl: commands written, to apply at close */
 	size_t	npending;
+	Blob	*result;	/* search: the answer to the last query written */
 };
 
 /*
@@ -294,7 +295,7 @@ static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Qpath q = toq(ino);
-	int fd = -1, ctl = tree_isctl(q);
+	int fd = -1, ctl = tree_isctl(q) || tree_issearch(q);
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
 	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
@@ -306,9 +307,9 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->q = q;
 	h->fd = fd;
 	fi->fh = (uintptr_t)h;
-	if (ctl) {	/* each write(2) arrives as it was made */
+	if (ctl) {	/* each write(2) arrives as it was made; search answers change */
 		fi->direct_io = 1;
-		fi->nonseekable = 1;
+		fi->nonseekable = tree_isctl(q);
 	} else {
 		fi->keep_cache = 1;
 		fi->noflush = 1;
@@ -328,8 +329,10 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
 	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
-	if (h->fd < 0) {
-		fuse_reply_buf(req, NULL, 0);	/* a ctl file reads as empty */
+	if (h->fd < 0) {	/* ctl reads as empty; search gives its last answer */
+		Blob *b = h->result;
+		size_t at = b && (uint64_t)off < b->n ? off : 0, n = b && (uint64_t)off < b->n ? b->n - off : 0;
+		fuse_reply_buf(req, b ? b->p + at : NULL, n < size ? n : size);
 		return;
 	}
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
@@ -377,6 +380,7 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	applypending(h);	/* nothing can report an error any more */
 	if (h->fd >= 0)
 		close(h->fd);
+	blobunref(h->result);
 	free(h);
 	fuse_reply_err(req, 0);
 }
@@ -391,6 +395,12 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 
 	(void)off;
 	trace("write %lu %zu bytes\n", (unsigned long)ino, size);
+	if (tree_issearch(h->q)) {	/* the whole write is the query */
+		blobunref(h->result);
+		h->result = tree_search(h->q, buf, size);
+		fuse_reply_write(req, size);
+		return;
+	}
 	if (!tree_isctl(h->q)) {
 		fuse_reply_err(req, EACCES);
 		return;

@@ -116,7 +116,7 @@ resolve(Qpath q, Node *n)
 	if ((n->box = box_byid(QBOX(q))) == NULL)
 		return seterr(ENOENT, "no such mailbox");
 	if (QMSG(q) == 0)
-		return (n->kind == Qdir || n->kind == Qctl) && QPART(q) == 0 ? 0 :
+		return (n->kind == Qdir || n->kind == Qctl || n->kind == Qsearch) && QPART(q) == 0 ? 0 :
 			seterr(ENOENT, "file does not exist");
 	if ((n->ent = box_msg(n->box, QMSG(q))) == NULL)
 		return seterr(ENOENT, "no such message");
@@ -181,6 +181,8 @@ walk1(Qpath dir, const char *name, Qpath *q)
 			*q = mkq(n.box->id, n.ent->id, n.part->parent->idx, Qdir);
 	} else if (strcmp(name, "ctl") == 0 && n.ent == NULL) {
 		*q = mkq(n.box ? n.box->id : 0, 0, 0, Qctl);
+	} else if (strcmp(name, "search") == 0 && n.box && n.ent == NULL) {
+		*q = mkq(n.box->id, 0, 0, Qsearch);
 	} else if (n.box == NULL) {
 		Box *b = box_byname(name);
 		if (b)
@@ -242,9 +244,9 @@ stat1(Qpath q, Dirinfo *d)
 	d->q = q;
 	d->isdir = n.kind == Qdir;
 	d->mode = 0555;
-	if (n.kind == Qctl) {
-		strcpy(d->name, "ctl");
-		d->mode = 0222;
+	if (n.kind == Qctl || n.kind == Qsearch) {
+		strcpy(d->name, n.kind == Qctl ? "ctl" : "search");
+		d->mode = n.kind == Qctl ? 0222 : 0666;
 		d->mtime = n.box ? n.box->mtime : started;
 	} else if (n.box == NULL) {
 		strcpy(d->name, "/");
@@ -262,7 +264,7 @@ stat1(Qpath q, Dirinfo *d)
 		if (n.msg)
 			d->mtime = n.msg->date ? n.msg->date : d->mtime;
 	}
-	if (n.kind != Qdir && n.kind != Qctl) {
+	if (n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch) {
 		Blob *b = file_content(n.part, n.kind);
 		if (b == NULL) {
 			release(&n);
@@ -290,10 +292,11 @@ tree_stat(Qpath q, Dirinfo *d)
 }
 
 /*
- * Offsets: 0 starts a listing, with ctl in the root and in a box.  Then
- * in the root one more than the box index; in a box the message number
- * the listing goes on from, so deletions never shift it; in a message or
- * part directory the position among files, then parts.
+ * Offsets: 0 starts a listing, with ctl in the root and in a box, and
+ * search after it in a box.  Then in the root one more than the box
+ * index; in a box one more than the message number the listing goes on
+ * from, so deletions never shift it; in a message or part directory the
+ * position among files, then parts.
  */
 static int
 readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), void *arg)
@@ -315,6 +318,13 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		}
 		off = 1;
 	}
+	if (n.box && n.ent == NULL && off == 1) {
+		if (stat1(mkq(n.box->id, 0, 0, Qsearch), &d) == 0 && fn(arg, &d, 2)) {
+			release(&n);
+			return 0;
+		}
+		off = 2;
+	}
 	if (n.box == NULL) {
 		Box *b;
 		for (uint64_t i = off - 1; (b = box_at(i)) != NULL; i++)
@@ -325,12 +335,12 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		memset(&d, 0, sizeof d);
 		d.isdir = 1;
 		d.mode = 0555;
-		for (size_t i = box_msgindex(n.box, off); i < n.box->nmsgs; i++) {
+		for (size_t i = box_msgindex(n.box, off - 1); i < n.box->nmsgs; i++) {
 			Msgent *e = &n.box->msgs[i];
 			d.q = mkq(n.box->id, e->id, 0, Qdir);
 			d.mtime = e->date ? e->date : n.box->mtime;
 			snprintf(d.name, sizeof d.name, "%u", e->id);
-			if (fn(arg, &d, (uint64_t)e->id + 1))
+			if (fn(arg, &d, (uint64_t)e->id + 2))
 				break;
 		}
 	} else {
@@ -379,8 +389,8 @@ tree_read(Qpath q)
 	if (resolve(q, &n) == 0) {
 		if (n.kind == Qdir)
 			seterr(EISDIR, "is a directory");
-		else if (n.kind == Qctl)
-			b = blobnew("", 0);	/* reading a ctl file gives nothing */
+		else if (n.kind == Qctl || n.kind == Qsearch)
+			b = blobnew("", 0);	/* their reads are the transports' */
 		else
 			b = file_content(n.part, n.kind);
 		release(&n);
@@ -408,7 +418,45 @@ tree_open(Qpath q)
 int
 tree_costly(Qpath q)
 {
-	return QKIND(q) != Qctl && (QPART(q) > 0 || QKIND(q) == file_kind("body"));
+	return QKIND(q) != Qctl && QKIND(q) != Qsearch && (QPART(q) > 0 || QKIND(q) == file_kind("body"));
+}
+
+int
+tree_issearch(Qpath q)
+{
+	return QKIND(q) == Qsearch;
+}
+
+/*
+ * The numbers of the messages of q's box that hold query, ascending,
+ * joined by single spaces; the search file's answer.
+ */
+Blob *
+tree_search(Qpath q, const char *query, size_t n)
+{
+	Buf out = { 0 };
+	char *s = xmalloc(n + 1);
+
+	memcpy(s, query, n);
+	s[n] = 0;
+	if (n > 0 && s[n - 1] == '\n')
+		s[n - 1] = 0;
+	pthread_mutex_lock(&lk);
+	Box *b = box_byid(QBOX(q));
+	for (size_t i = 0; b && i < b->nmsgs; i++) {
+		Msg *m = msg_get(b, b->msgs[i].id);
+		if (m && file_search(m, s)) {
+			if (out.n)
+				bufputc(&out, ' ');
+			bufprint(&out, "%u", m->id);
+		}
+		msg_put(m);
+	}
+	pthread_mutex_unlock(&lk);
+	free(s);
+	Blob *r = blobnew(out.p ? out.p : "", out.n);
+	buffree(&out);
+	return r;
 }
 
 int
@@ -464,6 +512,8 @@ tree_openmode(Qpath q, int write)
 {
 	if (QKIND(q) == Qctl)
 		return write ? 0 : seterr(EACCES, "permission denied");
+	if (QKIND(q) == Qsearch)
+		return 0;
 	if (!write)
 		return 0;
 	if (QKIND(q) == Qdir)

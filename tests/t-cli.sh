@@ -232,8 +232,8 @@ defaultcheck() {
 	fi
 	unmount "$m"
 }
-defaultcheck testdata/sample.mbox "1 2 3 4 5 ctl "
-defaultcheck testdata/boxes/plain.mbox "1 2 3 4 ctl "
+defaultcheck testdata/sample.mbox "1 2 3 4 5 ctl search "
+defaultcheck testdata/boxes/plain.mbox "1 2 3 4 ctl search "
 
 # --- 4. not an mbox ----------------------------------------------------
 
@@ -253,10 +253,10 @@ newmnt
 for i in 1 2 3 4 5; do
 	got=$(run -m "$m" "$BOX" && ls1 "$m/mbox")
 	rc=$?
-	if [ $rc -eq 0 ] && [ "$got" = "1 2 3 4 5 ctl " ] && unmount "$m"; then
-		ok "mailfs -m d box && ls d/mbox, round $i: lists 1..5 and ctl, then unmounts"
+	if [ $rc -eq 0 ] && [ "$got" = "1 2 3 4 5 ctl search " ] && unmount "$m"; then
+		ok "mailfs -m d box && ls d/mbox, round $i: lists 1..5, ctl and search, then unmounts"
 	else
-		notok "mailfs -m d box && ls d/mbox, round $i: lists 1..5 and ctl, then unmounts" \
+		notok "mailfs -m d box && ls d/mbox, round $i: lists 1..5, ctl and search, then unmounts" \
 		    "rc $rc; ls: $got; stderr: $(cat "$T/err"); mounted: $(inmounts "$m" && echo yes || echo no)"
 		unmount "$m"
 	fi

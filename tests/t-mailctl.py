@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""What acme Mail writes over 9P, and the search file both ways.
+
+Starts mailfs -f -s on a copy of the sample mailbox (and a FUSE mount of
+another copy), then checks: the box ctl opened OWRITE takes refresh,
+"delete mbox" with no numbers, "delete mbox 2/ 99" (unknown numbers
+skipped), save, unknown commands; each write is one command whose error
+is the write's; search answers per fid, ascending, no trailing blank.
+usage: t-mailctl.py MAILFS
+"""
+import os, shutil, signal, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import p9client as p9
+
+top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+n = fails = 0
+
+
+def check(what, cond, detail=""):
+    global n, fails
+    n += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, what))
+    if not cond:
+        fails += 1
+        for line in str(detail).splitlines():
+            print("#   " + line)
+
+
+def werr(c, fid, data):
+    try:
+        c.write(fid, 0, data)
+        return None
+    except p9.P9Error as e:
+        return e.ename
+
+
+def main():
+    mailfs = sys.argv[1]
+    tmp = tempfile.mkdtemp()
+    box = os.path.join(tmp, "box")
+    shutil.copy(os.path.join(top, "testdata/sample.mbox"), box)
+    ns = os.path.join(tmp, "ns")
+    env = dict(os.environ, NAMESPACE=ns, TZ="UTC", HOME=tmp)
+    srv = subprocess.Popen([mailfs, "-f", "-s", "mailtest", box], env=env, stderr=subprocess.DEVNULL)
+    mnt = os.path.join(tmp, "mnt")
+    os.mkdir(mnt)
+    box2 = os.path.join(tmp, "box2")
+    shutil.copy(os.path.join(top, "testdata/sample.mbox"), box2)
+    try:
+        sock = os.path.join(ns, "mailtest")
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        c = p9.connect(sock)
+        ctl, _ = c.walkto("mbox/ctl")
+        c.open(ctl, p9.OWRITE)
+        check("box ctl opens OWRITE (Mail exits otherwise)", True)
+        check("refresh (7 bytes, no newline) succeeds", werr(c, ctl, b"refresh") is None)
+        check("'delete mbox' with no numbers succeeds", werr(c, ctl, b"delete mbox") is None)
+        e = werr(c, ctl, b"delete mbox 2/ 99")
+        fid, _ = c.walkto("mbox")
+        c.open(fid)
+        names = [d.name for d in c.dirread(fid)]
+        c.clunk(fid)
+        check("'delete mbox 2/ 99' deletes 2 and skips 99", e is None and "2" not in names and "5" in names,
+              "error %r, listing %r" % (e, names))
+        with open(box, "rb") as f:
+            check("the mailbox file lost message 2 only", f.read().count(b"\nFrom ") + 1 == 4)
+        check("an unknown command is the write's error", werr(c, ctl, b"bogus") == "unknown control message")
+        e = werr(c, ctl, b"save stored 1/ 3/")
+        stored = os.path.join(tmp, "mail", "stored")
+        ok = e is None and os.path.exists(stored) and open(stored, "rb").read().count(b"From ") >= 2
+        check("save stored 1/ 3/ appends to $HOME/mail/stored", ok, "error %r" % e)
+        check("save of an unknown message fails: no such message",
+              werr(c, ctl, b"save stored 42") == "no such message")
+        check("save with too few fields fails: bad control message",
+              (werr(c, ctl, b"save stored") or "").startswith("bad control message"))
+        c.clunk(ctl)
+
+        s1, _ = c.walkto("mbox/search")
+        c.open(s1, p9.ORDWR)
+        s2, _ = c.walkto("mbox/search")
+        c.open(s2, p9.ORDWR)
+        check("search reads nothing before a query", c.read(s1, 0, 100) == b"")
+        c.write(s1, 0, b"lunch")
+        c.write(s2, 0, "MÜNCHEN".encode())
+        r1, r2 = c.read(s1, 0, 100), c.read(s2, 0, 100)
+        check("search: results per fid, ascending, no trailing blank",
+              r1 == b"1" and r2 == b"5", "fid 1 %r, fid 2 %r" % (r1, r2))
+        c.write(s1, 0, b"example")
+        r = c.read(s1, 0, 100).decode()
+        nums = [int(x) for x in r.split(" ")] if r else []
+        check("search over every message: ascending numbers, single spaces",
+              nums == sorted(nums) and len(nums) >= 3 and not r.endswith(" ") and "  " not in r, r)
+        c.close()
+
+        subprocess.run([mailfs, "-m", mnt, box2], check=True, env=env)
+        fd = os.open(os.path.join(mnt, "mbox/search"), os.O_RDWR)
+        os.write(fd, b"invoice")
+        got = os.pread(fd, 100, 0)
+        os.close(fd)
+        check("search through the mount: write a query, read the answer", got == b"4", got)
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
+        srv.send_signal(signal.SIGTERM)
+        try:
+            srv.wait(5)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % n)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
