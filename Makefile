@@ -5,6 +5,7 @@ SRCS = \
 	mailfs/util.c \
 	mailfs/err.c \
 	mailfs/box.c \
+	mailfs/flags.c \
 	mailfs/box_mbox.c \
 	mailfs/box_mboxwrite.c \
 	mailfs/msg.c \

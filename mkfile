@@ -11,6 +11,7 @@ OFILES=\
 	mailfs/util.o\
 	mailfs/err.o\
 	mailfs/box.o\
+	mailfs/flags.o\
 	mailfs/box_mbox.o\
 	mailfs/box_mboxwrite.o\
 	mailfs/msg.o\

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libetpan/maillock.h>
@@ -107,25 +108,91 @@ copyspan(int in, int out, uint64_t off, uint64_t len, const char *path)
 	return 0;
 }
 
+static int
+isfield(const char *line, size_t n, const char *name)
+{
+	size_t l = strlen(name);
+
+	return n > l && strncasecmp(line, name, l) == 0 && line[l] == ':';
+}
+
 /*
- * Write the survivors to tmp: each message with the separator that
- * followed it, so their bytes stay exactly as they were.  newoff gets
- * each survivor's offset in tmp.
+ * Copy a message whose flags changed: its Status and X-Status fields
+ * (with their continuation lines) are replaced by ones that say its
+ * flags; everything else stays as it was.  The new length in *len.
  */
 static int
-writesurvivors(Box *b, int fd, int tmp, uint64_t size, const uint32_t *ids, size_t n, uint64_t *newoff)
+copyflagged(int in, int out, const Msgent *m, uint64_t *len, const char *path)
+{
+	char *p = xmalloc(*len + 1);
+	Buf o = { 0 };
+	const char *eol = m->crlf ? "\r\n" : "\n";
+	int r = 0;
+
+	if (pread(in, p, *len, m->off) != (ssize_t)*len || memcmp(p, "From ", 5) != 0) {
+		free(p);
+		return seterr(EBUSY, "%s: a message is not where the index says; not changed", path);
+	}
+	size_t i = 0, n = *len;
+	int skipping = 0;
+	while (i < n) {	/* the envelope line, then header lines up to the blank line */
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t ll = nl ? (size_t)(nl - (p + i)) + 1 : n - i;
+		int blank = (ll == 1) || (ll == 2 && p[i] == '\r');
+		if (i > 0 && blank)
+			break;
+		if (i > 0 && (p[i] == ' ' || p[i] == '\t') && skipping) {
+			i += ll;
+			continue;
+		}
+		skipping = i > 0 && (isfield(p + i, ll, "Status") || isfield(p + i, ll, "X-Status"));
+		if (!skipping)
+			bufadd(&o, p + i, ll);
+		i += ll;
+	}
+	Buf f = { 0 };
+	flags_fields(&f, m->flags);
+	for (size_t k = 0; k < f.n; k++)	/* in the file's line ends */
+		if (f.p[k] == '\n')
+			bufputs(&o, eol);
+		else
+			bufputc(&o, f.p[k]);
+	buffree(&f);
+	bufadd(&o, p + i, n - i);
+	if (write(out, o.p, o.n) != (ssize_t)o.n)
+		r = seterr(errno ? errno : EIO, "%s: %s", path, strerror(errno ? errno : EIO));
+	*len = o.n;
+	buffree(&o);
+	free(p);
+	return r;
+}
+
+/*
+ * Write the survivors to tmp: each message with the separator that
+ * followed it, so their bytes stay exactly as they were unless their
+ * flags changed.  newoff and newlen get each survivor's place in tmp.
+ */
+static int
+writesurvivors(Box *b, int fd, int tmp, uint64_t size, const uint32_t *ids, size_t n,
+	uint64_t *newoff, uint64_t *newlen)
 {
 	uint64_t at = 0;
 
 	for (size_t i = 0; i < b->nmsgs; i++) {
 		Msgent *m = &b->msgs[i];
-		uint64_t end = i + 1 < b->nmsgs ? b->msgs[i + 1].off : size;
+		uint64_t end = i + 1 < b->nmsgs ? b->msgs[i + 1].off : size, span = end - m->off;
 		if (contains(ids, n, m->id))
 			continue;
-		if (copyspan(fd, tmp, m->off, end - m->off, b->path) < 0)
-			return -1;
 		newoff[i] = at;
-		at += end - m->off;
+		newlen[i] = m->len;
+		if (m->dirty) {
+			uint64_t was = span;
+			if (copyflagged(fd, tmp, m, &span, b->path) < 0)
+				return -1;
+			newlen[i] = m->len + span - was;
+		} else if (copyspan(fd, tmp, m->off, span, b->path) < 0)
+			return -1;
+		at += span;
 	}
 	return 0;
 }
@@ -162,11 +229,12 @@ rewrite(Box *b, int fd, const uint32_t *ids, size_t n)
 	if (tmp < 0)
 		return seterr(errno, "%s: %s", tmpl, strerror(errno));
 	uint64_t *newoff = xzalloc(b->nmsgs * sizeof *newoff + 1);
+	uint64_t *newlen = xzalloc(b->nmsgs * sizeof *newlen + 1);
 	int r = -1;
 	if (fchmod(tmp, st.st_mode & 07777) < 0 ||
 	    (fchown(tmp, st.st_uid, st.st_gid) < 0 && errno != EPERM))
 		seterr(errno, "%s: %s", tmpl, strerror(errno));
-	else if (writesurvivors(b, fd, tmp, st.st_size, ids, n, newoff) < 0)
+	else if (writesurvivors(b, fd, tmp, st.st_size, ids, n, newoff, newlen) < 0)
 		;
 	else if (fsync(tmp) < 0)
 		seterr(errno, "%s: %s", tmpl, strerror(errno));	/* a full disk shows here */
@@ -178,6 +246,7 @@ rewrite(Box *b, int fd, const uint32_t *ids, size_t n)
 		unlink(tmpl);
 		close(tmp);
 		free(newoff);
+		free(newlen);
 		return -1;
 	}
 	/* the new file is the mailbox now: index it as such */
@@ -185,10 +254,13 @@ rewrite(Box *b, int fd, const uint32_t *ids, size_t n)
 	for (size_t i = 0; i < b->nmsgs; i++)
 		if (!contains(ids, n, b->msgs[i].id)) {
 			b->msgs[k] = b->msgs[i];
-			b->msgs[k++].off = newoff[i];
+			b->msgs[k].off = newoff[i];
+			b->msgs[k].len = newlen[i];
+			b->msgs[k++].dirty = 0;	/* the store says its flags now */
 		}
 	b->nmsgs = k;
 	free(newoff);
+	free(newlen);
 	struct stat nst;
 	fstat(tmp, &nst);
 	Mbox *mb = b->aux;

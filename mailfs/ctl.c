@@ -21,6 +21,7 @@ struct Ctlcmd {
 	uint32_t	*ids;	/* messages, checked to exist when parsed */
 	size_t	nids;
 	char	*dest;		/* save: the mailbox path to copy to */
+	uint16_t	set, clear;	/* flag: the change */
 };
 
 struct Cmddef {
@@ -204,7 +205,50 @@ save(Ctlcmd *c)
 	return r;
 }
 
+/* box: flag flags n...; root: flag box flags n... */
+static int
+pflag(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+{
+	(void)strict;
+	if (ctlbox == NULL) {
+		if (nf < 1)
+			return seterr(EINVAL, "%s", Ebad);
+		if ((ctlbox = box_byname(f[0])) == NULL)
+			return seterr(ENOENT, "no such mailbox");
+		f++, nf--;
+	}
+	if (nf < 2)
+		return seterr(EINVAL, "%s", Ebad);
+	if (flags_parse(f[0], &c->set, &c->clear) < 0)
+		return -1;
+	c->box = ctlbox;
+	return parseids(c, ctlbox, f + 1, nf - 1, 1);
+}
+
+/* read, replied, junk, nonjunk n...: plan9port's flag commands */
+static int
+pword(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict, uint16_t set, uint16_t clear)
+{
+	(void)strict;
+	if (ctlbox == NULL || nf < 1)
+		return seterr(EINVAL, "%s", Ebad);
+	c->box = ctlbox;
+	c->set = set;
+	c->clear = clear;
+	return parseids(c, ctlbox, f, nf, 1);
+}
+
+static int pread_(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fseen, Frecent); }
+static int preplied(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fanswered, 0); }
+static int pjunk(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fjunk, Fnotjunk); }
+static int pnonjunk(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fnotjunk, Fjunk); }
+
 static const Cmddef cmds[] = {
+	{ "flag", pflag },
+	{ "read", pread_ },
+	{ "replied", preplied },
+	{ "junk", pjunk },
+	{ "nonjunk", pnonjunk },
 	{ "save", psave },
 	{ "delete", pdelete },
 	{ "refresh", prefresh },
@@ -259,10 +303,51 @@ fail:
 	return NULL;
 }
 
+static int
+isflag(Ctlcmd *c)
+{
+	return c->set || c->clear;
+}
+
 /*
- * Apply cmds in order, except that the deletes of each box are gathered
- * into one removal, made where the first of them stands.  Stops at the
- * first failure: 0, or -1 with the error record set.
+ * Rewrite box b once for all the commands: the deletes of cmds that act
+ * on it, and the flags changed in its index.  Then tell the transports.
+ */
+static int
+rewrite(Box *b, Ctlcmd **cmds, size_t n)
+{
+	uint32_t *ids = NULL, *flagged = NULL;
+	size_t nids = 0, nflagged = 0;
+	int r;
+
+	for (size_t j = 0; j < n; j++) {
+		Ctlcmd *d = cmds[j];
+		if (d->box != b || (d->def->parse != pdelete && !isflag(d)))
+			continue;
+		uint32_t **v = d->def->parse == pdelete ? &ids : &flagged;
+		size_t *nv = d->def->parse == pdelete ? &nids : &nflagged;
+		*v = xrealloc(*v, (*nv + d->nids + 1) * sizeof **v);
+		for (size_t k = 0; k < d->nids; k++)
+			if (box_msg(b, d->ids[k]))	/* may have gone since the parse */
+				(*v)[(*nv)++] = d->ids[k];
+	}
+	r = nids + nflagged ? b->ops->remove(b, ids, nids) : 0;
+	for (size_t k = 0; r == 0 && k < nids; k++)
+		tree_changed(b, ids[k], 0);
+	for (size_t k = 0; r == 0 && k < nflagged; k++)
+		if (box_msg(b, flagged[k])) {
+			msg_forget(b, flagged[k]);	/* its stored bytes changed */
+			tree_modified(b, flagged[k]);
+		}
+	free(ids);
+	free(flagged);
+	return r;
+}
+
+/*
+ * Apply cmds in order, except that each box is rewritten once, after
+ * the others, for all its deletes and flag changes together.  Stops at
+ * the first failure: 0, or -1 with the error record set.
  */
 int
 ctl_apply(Ctlcmd **cmds, size_t n)
@@ -272,40 +357,52 @@ ctl_apply(Ctlcmd **cmds, size_t n)
 	tree_lock();
 	for (size_t i = 0; i < n && r == 0; i++) {
 		Ctlcmd *c = cmds[i];
-		if (c->def->parse == psave) {
+		if (c->def->parse == psave)
 			r = save(c);
-			continue;
-		}
-		if (c->def->parse == prefresh) {
+		else if (c->def->parse == prefresh)
 			for (size_t k = 0; r == 0 && (c->box ? k == 0 : box_at(k) != NULL); k++)
 				r = watch_sync(c->box ? c->box : box_at(k));
-			continue;
-		}
-		if (c->def->parse != pdelete || c->box == NULL)
-			continue;
-		if (i > 0 && c->def->parse == pdelete) {
-			int done = 0;	/* already gathered into an earlier delete of the box */
-			for (size_t j = 0; j < i && !done; j++)
-				done = cmds[j]->def->parse == pdelete && cmds[j]->box == c->box;
-			if (done)
-				continue;
-		}
-		uint32_t *ids = NULL;
-		size_t nids = 0;
-		for (size_t j = i; j < n; j++) {
-			Ctlcmd *d = cmds[j];
-			if (d->def->parse != pdelete || d->box != c->box)
-				continue;
-			ids = xrealloc(ids, (nids + d->nids + 1) * sizeof *ids);
-			for (size_t k = 0; k < d->nids; k++)
-				if (box_msg(c->box, d->ids[k]))	/* may have gone since the parse */
-					ids[nids++] = d->ids[k];
-		}
-		if (nids > 0 && (r = c->box->ops->remove(c->box, ids, nids)) == 0)
-			for (size_t k = 0; k < nids; k++)
-				tree_changed(c->box, ids[k], 0);
-		free(ids);
+		else if (isflag(c))
+			for (size_t k = 0; r == 0 && k < c->nids; k++)
+				if (box_msg(c->box, c->ids[k]))
+					r = msg_setflags(c->box, c->ids[k], c->set, c->clear);
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		Ctlcmd *c = cmds[i];
+		int first = c->box && (c->def->parse == pdelete || isflag(c));
+		for (size_t j = 0; j < i && first; j++)
+			first = cmds[j]->box != c->box || (cmds[j]->def->parse != pdelete && !isflag(cmds[j]));
+		if (first)
+			r = rewrite(c->box, cmds, n);
 	}
 	tree_unlock();
+	return r;
+}
+
+/* a write to a message's flags file: "flag <data> <n>" to its box's ctl */
+int
+ctl_writeflags(Qpath q, const char *data, size_t n)
+{
+	Qpath ctl;
+	uint32_t id;
+	Buf cmd = { 0 };
+
+	if (!tree_flagsfile(q, &ctl, &id))
+		return seterr(EACCES, "permission denied");
+	bufputs(&cmd, "flag '");
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n' && i == n - 1)
+			break;
+		if (data[i] == '\'')
+			bufputc(&cmd, '\'');
+		bufputc(&cmd, data[i]);
+	}
+	bufprint(&cmd, "' %u", id);
+	Ctlcmd *c = ctl_parse(ctl, cmd.p, cmd.n, 1);
+	buffree(&cmd);
+	if (c == NULL)
+		return -1;
+	int r = ctl_apply(&c, 1);
+	ctl_free(c);
 	return r;
 }

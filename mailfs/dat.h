@@ -74,6 +74,20 @@ struct Msgent {
 	uint32_t	id;	/* message number: ascending, never reused */
 	uint32_t	envlen;	/* length of the envelope line with its line end; 0 none */
 	uint8_t		crlf;	/* lines end in CRLF in the store */
+	uint8_t		dirty;	/* flags were changed here: the store must learn them */
+	uint16_t	flags;	/* with dirty: the message's flags */
+};
+
+enum {	/* message flags, bits in the order of the letters aDdfrsS */
+	Fanswered = 1 << 0,
+	Fdeleted = 1 << 1,
+	Fdraft = 1 << 2,
+	Fflagged = 1 << 3,
+	Frecent = 1 << 4,
+	Fseen = 1 << 5,
+	Fstored = 1 << 6,
+	Fjunk = 1 << 7,
+	Fnotjunk = 1 << 8,
 };
 
 /*

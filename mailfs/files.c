@@ -30,7 +30,7 @@ static const struct {
 	{ "digest",	0444, Ftop | Fpart, gendigest },
 	{ "disposition",0444, Ftop | Fpart, gendisposition },
 	{ "filename",	0444, Ftop | Fpart, genfilename },
-	{ "flags",	0444, Ftop, genflags },
+	{ "flags",	0666, Ftop, genflags },
 	{ "from",	0444, Ftop | Fpart, genfrom },
 	{ "header",	0444, Ftop | Fpart, genheader },
 	{ "info",	0444, Ftop | Fpart, geninfo },

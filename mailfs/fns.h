@@ -45,6 +45,12 @@ size_t	box_msgindex(Box *b, uint32_t id);	/* index of the first id >= id */
 void	box_add(Box *b, const Msgent *m);	/* assigns m's number */
 void	box_closeall(void);
 
+/* flags.c */
+uint16_t	flags_fromfields(const char *status, const char *xstatus);
+void	flags_string(Buf *out, uint16_t f);
+void	flags_fields(Buf *out, uint16_t f);
+int	flags_parse(const char *s, uint16_t *set, uint16_t *clear);
+
 /* box_mbox.c */
 extern const Boxops mboxops;
 /* scanner, exposed for tests: calls fn for each message found in p[0..n) */
@@ -62,6 +68,9 @@ void	msg_put(Msg *m);
 Part	*msg_part(Msg *m, uint32_t idx);	/* NULL if no such part */
 void	msg_charge(Msg *m, size_t n);
 void	msg_flush(void);
+uint16_t	msg_flags(Msg *m);
+int	msg_setflags(Box *b, uint32_t id, uint16_t set, uint16_t clear);
+void	msg_forget(Box *b, uint32_t id);	/* drop it from the cache: its bytes changed */
 
 /* part.c: the MIME tree of a message */
 int	part_build(Msg *m);	/* the top entity, from the header alone */
@@ -115,6 +124,7 @@ typedef struct Ctlcmd Ctlcmd;
 Ctlcmd	*ctl_parse(Qpath q, const char *line, size_t n, int strict);	/* caller frees */
 int	ctl_apply(Ctlcmd **cmds, size_t n);
 void	ctl_free(Ctlcmd *c);
+int	ctl_writeflags(Qpath flagsfile, const char *data, size_t n);	/* applied at once */
 
 /* watch.c: new mail */
 int	watch_start(void);
@@ -139,13 +149,20 @@ int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */
 int	tree_isctl(Qpath q);
 int	tree_issearch(Qpath q);
+int	tree_flagsfile(Qpath q, Qpath *ctl, uint32_t *id);
 Blob	*tree_search(Qpath q, const char *query, size_t n);	/* counted reference */
 void	tree_lock(void);
 void	tree_unlock(void);
 Box	*tree_ctlbox(Qpath q);	/* the box of a box's ctl file; NULL for the root's */
-/* a message came (new) or went; the transports' watchers hear of it */
+/*
+ * A message came (new) or went, or the content of file q changed; the
+ * transports' watchers hear of it as (directory, name, Wnew or Wgone)
+ * or (file, NULL, Wmodified).
+ */
+enum { Wgone, Wnew, Wmodified };
 void	tree_changed(Box *b, uint32_t id, int new);
-void	tree_watch(void (*fn)(Qpath dir, const char *name, int new));
+void	tree_modified(Box *b, uint32_t id);
+void	tree_watch(void (*fn)(Qpath q, const char *name, int what));
 #define QROOT ((Qpath)0)
 
 #endif

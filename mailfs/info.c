@@ -33,33 +33,11 @@ info_digest(Buf *out, const char *p1, size_t n1, const char *p2, size_t n2)
 	}
 }
 
-/*
- * 9front's seven letters aDdfrsS, from the Status and X-Status headers
- * mutt and other Unix readers keep in mbox files.  A message neither
- * read (R) nor seen before (O) is recent.
- */
+/* 9front's seven letters aDdfrsS */
 void
 info_flags(Buf *out, Msg *m)
 {
-	Hdr *h = part_hdr(m->parts[0]);
-	const char *st = hdr_get(h, "Status");
-	const char *xs = hdr_get(h, "X-Status");
-	int seen = st && strchr(st, 'R'), old = st && strchr(st, 'O');
-	char f[8] = "-------";
-
-	if (xs && strchr(xs, 'A'))
-		f[0] = 'a';
-	if (xs && strchr(xs, 'D'))
-		f[1] = 'D';
-	if (xs && strchr(xs, 'T'))
-		f[2] = 'd';
-	if (xs && strchr(xs, 'F'))
-		f[3] = 'f';
-	if (!seen && !old)
-		f[4] = 'r';
-	if (seen)
-		f[5] = 's';
-	bufputs(out, f);
+	flags_string(out, msg_flags(m));
 }
 
 /* "key value\n", only when the value is not empty */

@@ -148,6 +148,67 @@ msg_put(Msg *m)
 		evict();
 }
 
+static Msg *
+cached(Box *b, uint32_t id)
+{
+	for (Msg *m = hash[hashof(b->id, id)]; m; m = m->hnext)
+		if (m->box == b && m->id == id)
+			return m;
+	return NULL;
+}
+
+uint16_t
+msg_flags(Msg *m)
+{
+	Msgent *e = box_msg(m->box, m->id);
+	Hdr *h = part_hdr(m->parts[0]);
+
+	if (e && e->dirty)
+		return e->flags;
+	return flags_fromfields(hdr_get(h, "Status"), hdr_get(h, "X-Status"));
+}
+
+/*
+ * Change a message's flags in the index; the store learns them at its
+ * next rewrite.  The flags and info files made before are dropped.
+ */
+int
+msg_setflags(Box *b, uint32_t id, uint16_t set, uint16_t clear)
+{
+	Msgent *e = box_msg(b, id);
+	Msg *m;
+
+	if (e == NULL)
+		return seterr(ENOENT, "no such message");
+	if (!e->dirty) {
+		if ((m = msg_get(b, id)) == NULL)
+			return -1;
+		e = box_msg(b, id);	/* msg_get may have moved nothing, but be sure */
+		e->flags = msg_flags(m);
+		msg_put(m);
+	}
+	e->flags = (e->flags | set) & ~clear;
+	e->dirty = 1;
+	if ((m = cached(b, id)) != NULL) {
+		Part *top = m->parts[0];
+		int kinds[] = { file_kind("flags"), file_kind("info") };
+		for (size_t i = 0; i < nelem(kinds); i++) {
+			blobunref(top->files[kinds[i]]);
+			top->files[kinds[i]] = NULL;
+		}
+	}
+	return 0;
+}
+
+void
+msg_forget(Box *b, uint32_t id)
+{
+	Msg *m = cached(b, id);
+
+	if (m && m->ref == 0)
+		msgfree(m);
+}
+
 Part *
 msg_part(Msg *m, uint32_t idx)
 {

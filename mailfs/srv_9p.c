@@ -315,6 +315,12 @@ rwrite(Conn *c, Fcall *t, Fcall *r)
 		r->count = t->count;
 		return NULL;
 	}
+	if (tree_flagsfile(f->q, NULL, NULL)) {
+		if (ctl_writeflags(f->q, (const char *)t->data, t->count) < 0)
+			return errmsg();
+		r->count = t->count;
+		return NULL;
+	}
 	if (!tree_isctl(f->q))
 		return Eperm;
 	/* each write is one command, applied before the reply; offsets mean nothing */

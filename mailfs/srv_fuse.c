@@ -39,7 +39,7 @@ struct Handle {
  */
 typedef struct Inval Inval;
 struct Inval {
-	fuse_ino_t	dir;
+	fuse_ino_t	ino;	/* a directory with name; a file without */
 	char	name[16];
 	Inval	*next;
 };
@@ -113,8 +113,10 @@ invalidator(void *arg)
 			invaltail = &invals;
 		pthread_mutex_unlock(&invallk);
 		/* a new name's negative entry and a gone name's entry, and the listing */
-		fuse_lowlevel_notify_inval_entry(session, v->dir, v->name, strlen(v->name));
-		fuse_lowlevel_notify_inval_inode(session, v->dir, 0, 0);
+		if (v->name[0])
+			fuse_lowlevel_notify_inval_entry(session, v->ino, v->name, strlen(v->name));
+		/* attributes and cached pages: a listing, or a changed file */
+		fuse_lowlevel_notify_inval_inode(session, v->ino, 0, 0);
 		free(v);
 		pthread_mutex_lock(&invallk);
 	}
@@ -123,13 +125,13 @@ invalidator(void *arg)
 
 /* the tree's watcher: runs with the tree locked, so it only queues */
 static void
-changed(Qpath dir, const char *name, int new)
+changed(Qpath q, const char *name, int what)
 {
 	Inval *v = xzalloc(sizeof *v);
 
-	(void)new;
-	v->dir = toino(dir);
-	snprintf(v->name, sizeof v->name, "%s", name);
+	(void)what;
+	v->ino = toino(q);
+	snprintf(v->name, sizeof v->name, "%s", name ? name : "");
 	pthread_mutex_lock(&invallk);
 	*invaltail = v;
 	invaltail = &v->next;
@@ -399,6 +401,13 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off
 		blobunref(h->result);
 		h->result = tree_search(h->q, buf, size);
 		fuse_reply_write(req, size);
+		return;
+	}
+	if (tree_flagsfile(h->q, NULL, NULL)) {	/* flags change at once */
+		if (ctl_writeflags(h->q, buf, size) < 0)
+			fail(req);
+		else
+			fuse_reply_write(req, size);
 		return;
 	}
 	if (!tree_isctl(h->q)) {

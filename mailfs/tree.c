@@ -421,6 +421,19 @@ tree_costly(Qpath q)
 	return QKIND(q) != Qctl && QKIND(q) != Qsearch && (QPART(q) > 0 || QKIND(q) == file_kind("body"));
 }
 
+/* is q a message's flags file?  Then its box's ctl and its number */
+int
+tree_flagsfile(Qpath q, Qpath *ctl, uint32_t *id)
+{
+	if (QKIND(q) != file_kind("flags") || QPART(q) != 0 || QMSG(q) == 0)
+		return 0;
+	if (ctl)
+		*ctl = mkq(QBOX(q), 0, 0, Qctl);
+	if (id)
+		*id = QMSG(q);
+	return 1;
+}
+
 int
 tree_issearch(Qpath q)
 {
@@ -486,7 +499,7 @@ tree_ctlbox(Qpath q)
 static void (*watchers[4])(Qpath, const char *, int);
 
 void
-tree_watch(void (*fn)(Qpath dir, const char *name, int new))
+tree_watch(void (*fn)(Qpath q, const char *name, int what))
 {
 	for (size_t i = 0; i < nelem(watchers); i++)
 		if (watchers[i] == NULL) {
@@ -504,7 +517,19 @@ tree_changed(Box *b, uint32_t id, int new)
 	snprintf(name, sizeof name, "%u", id);
 	for (size_t i = 0; i < nelem(watchers); i++)
 		if (watchers[i])
-			watchers[i](mkq(b->id, 0, 0, Qdir), name, new);
+			watchers[i](mkq(b->id, 0, 0, Qdir), name, new ? Wnew : Wgone);
+}
+
+/* the files that say a message's flags changed; the tree locked */
+void
+tree_modified(Box *b, uint32_t id)
+{
+	int kinds[] = { file_kind("flags"), file_kind("info") };
+
+	for (size_t k = 0; k < nelem(kinds); k++)
+		for (size_t i = 0; i < nelem(watchers); i++)
+			if (watchers[i])
+				watchers[i](mkq(b->id, id, 0, kinds[k]), NULL, Wmodified);
 }
 
 int
@@ -512,7 +537,7 @@ tree_openmode(Qpath q, int write)
 {
 	if (QKIND(q) == Qctl)
 		return write ? 0 : seterr(EACCES, "permission denied");
-	if (QKIND(q) == Qsearch)
+	if (QKIND(q) == Qsearch || tree_flagsfile(q, NULL, NULL))
 		return 0;
 	if (!write)
 		return 0;

@@ -101,6 +101,36 @@ def main():
         got = os.pread(fd, 100, 0)
         os.close(fd)
         check("search through the mount: write a query, read the answer", got == b"4", got)
+
+        def flags(i):
+            with open(os.path.join(mnt, "mbox/%d/flags" % i)) as f:
+                return f.read()
+
+        def write(path, data):
+            fd = os.open(os.path.join(mnt, path), os.O_WRONLY)
+            try:
+                os.write(fd, data)
+                os.close(fd)
+                return None
+            except OSError as e:
+                return e.errno
+
+        check("a new message is recent: ----r--", flags(1) == "----r--", flags(1))
+        check("writing +s-r to flags", write("mbox/1/flags", b"+s-r\n") is None and flags(1) == "-----s-", flags(1))
+        with open(box2, "rb") as f:
+            stored = f.read().split(b"\nFrom ")[0]
+        check("the mbox keeps it as Status: RO", b"\nStatus: RO\n" in stored, stored[:400])
+        check("ctl flag +af 2 and replied 3, one close",
+              write("mbox/ctl", b"flag +af 2\nreplied 3\n") is None and flags(2) == "a--fr--" and flags(3) == "a---r--",
+              (flags(2), flags(3)))
+        info = open(os.path.join(mnt, "mbox/2/info")).read()
+        check("info carries the new flags line", "\nflags a--fr--\n" in info, info)
+        check("a bad flag string fails the write: EINVAL", write("mbox/1/flags", b"+q") == 22)
+        with open(box2, "rb") as f:
+            data = f.read()
+        check("flags only add header lines: every message's body is unchanged",
+              data.count(b"Lunch on Friday") >= 1 and data.count(b"\nFrom ") == 4 and b"X-Status: AF" in data
+              and b"X-Status: A\n" in data)
     finally:
         subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
         srv.send_signal(signal.SIGTERM)
