@@ -66,15 +66,19 @@ Box *
 box_byname(const char *name)
 {
 	for (size_t i = 0; i < nboxes; i++)
-		if (strcmp(boxes[i]->name, name) == 0)
+		if (!boxes[i]->closed && strcmp(boxes[i]->name, name) == 0)
 			return boxes[i];
 	return NULL;
 }
 
+/* the i-th box of the root; closed boxes are skipped */
 Box *
 box_at(size_t i)
 {
-	return i < nboxes ? boxes[i] : NULL;
+	for (size_t k = 0; k < nboxes; k++)
+		if (!boxes[k]->closed && i-- == 0)
+			return boxes[k];
+	return NULL;
 }
 
 size_t

@@ -6,6 +6,8 @@
  * deletes cost one mailbox rewrite.  The grammar is the table below.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,7 +22,10 @@ struct Ctlcmd {
 	Box	*box;		/* the box the command acts on, if any */
 	uint32_t	*ids;	/* messages, checked to exist when parsed */
 	size_t	nids;
-	char	*dest;		/* save: the mailbox path to copy to */
+	char	*dest;		/* save: the mailbox path to copy to; open: to open */
+	char	*name;		/* open: the name in the root */
+	char	**names;	/* close: the boxes */
+	int	nnames;
 	uint16_t	set, clear;	/* flag: the change */
 };
 
@@ -30,6 +35,7 @@ struct Cmddef {
 };
 
 static const char Eunknown[] = "unknown control message";
+static char *mailpath(const char *p);
 static const char Ebad[] = "bad control message";
 
 /*
@@ -133,18 +139,87 @@ prefresh(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	return 0;
 }
 
-/* close: boxes opened at run time are not yet possible, so this closes nothing */
-static int
-pclose(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+/* a relative mailbox path is taken under the mail directory, $HOME/mail */
+static char *
+mailpath(const char *p)
 {
-	(void)c; (void)ctlbox; (void)f; (void)nf; (void)strict;
+	const char *home = getenv("HOME");
+	Buf b = { 0 };
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	bufprint(&b, "%s/mail/%s", home && *home ? home : ".", p);
+	return b.p;
+}
+
+/* open path [name]: the rules acme Mail relies on, "mbox name in use" first */
+static int
+popen_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+{
+	(void)ctlbox;
+	(void)strict;
+	if (nf < 1 || nf > 2)
+		return seterr(EINVAL, "invalid arguments");
+	c->dest = mailpath(f[0]);
+	const char *slash = strrchr(c->dest, '/');
+	c->name = xstrdup(nf == 2 ? f[1] : slash ? slash + 1 : c->dest);
+	if (strchr(c->name, '/'))
+		return seterr(EINVAL, "/ not allowed in mailbox name");
+	Box *b = box_byname(c->name);
+	if (b && strcmp(b->path, c->dest) != 0) {
+		char real[4096];
+		if (realpath(c->dest, real) == NULL || strcmp(real, b->path) != 0)
+			return seterr(EEXIST, "mbox name in use");
+	}
 	return 0;
 }
 
+/* close name...: boxes opened by a ctl open leave the root; others stay */
+static int
+pclose_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+{
+	(void)strict;
+	c->names = xmalloc((nf + 1) * sizeof *c->names);
+	for (int i = 0; i < nf; i++)
+		c->names[c->nnames++] = xstrdup(f[i]);
+	if (nf == 0 && ctlbox)	/* a box's own ctl: close that box */
+		c->names[c->nnames++] = xstrdup(ctlbox->name);
+	return 0;
+}
+
+static int
+openbox(Ctlcmd *c)
+{
+	char real[4096];
+
+	if (box_byname(c->name))
+		return 0;	/* the same name for the same path: nothing to do */
+	if (realpath(c->dest, real) == NULL)
+		return seterr(errno, "%s: %s", c->dest, strerror(errno));
+	Box *b = box_open(real, c->name);
+	if (b == NULL)
+		return -1;
+	b->opened = 1;
+	watch_add(b);
+	tree_boxchanged(b, 1);
+	return 0;
+}
+
+static void
+closeboxes(Ctlcmd *c)
+{
+	for (int i = 0; i < c->nnames; i++) {
+		Box *b = box_byname(c->names[i]);
+		if (b && b->opened) {
+			b->closed = 1;
+			tree_boxchanged(b, 0);
+		}
+	}
+}
+
 /*
- * save dest n...: dest is an open box's name, else a path; a relative
- * one is taken under the mail directory, $HOME/mail, as acme Mail's
- * default "stored" is.  Every number must name a message.
+ * save dest n...: dest is an open box's name, else a path (acme Mail's
+ * default is "stored").  Every number must name a message.
  */
 static int
 psave(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
@@ -153,16 +228,7 @@ psave(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	if (ctlbox == NULL || nf < 2)
 		return seterr(EINVAL, "%s", Ebad);
 	Box *to = box_byname(f[0]);
-	const char *home = getenv("HOME");
-	if (to)
-		c->dest = xstrdup(to->path);
-	else if (f[0][0] == '/')
-		c->dest = xstrdup(f[0]);
-	else {
-		Buf p = { 0 };
-		bufprint(&p, "%s/mail/%s", home && *home ? home : ".", f[0]);
-		c->dest = p.p;
-	}
+	c->dest = to ? xstrdup(to->path) : mailpath(f[0]);
 	c->box = ctlbox;
 	return parseids(c, ctlbox, f + 1, nf - 1, 1);
 }
@@ -252,7 +318,8 @@ static const Cmddef cmds[] = {
 	{ "save", psave },
 	{ "delete", pdelete },
 	{ "refresh", prefresh },
-	{ "close", pclose },
+	{ "close", pclose_ },
+	{ "open", popen_ },
 };
 
 void
@@ -261,6 +328,10 @@ ctl_free(Ctlcmd *c)
 	if (c) {
 		free(c->ids);
 		free(c->dest);
+		free(c->name);
+		for (int i = 0; i < c->nnames; i++)
+			free(c->names[i]);
+		free(c->names);
 		free(c);
 	}
 }
@@ -359,6 +430,10 @@ ctl_apply(Ctlcmd **cmds, size_t n)
 		Ctlcmd *c = cmds[i];
 		if (c->def->parse == psave)
 			r = save(c);
+		else if (c->def->parse == popen_)
+			r = openbox(c);
+		else if (c->def->parse == pclose_)
+			closeboxes(c);
 		else if (c->def->parse == prefresh)
 			for (size_t k = 0; r == 0 && (c->box ? k == 0 : box_at(k) != NULL); k++)
 				r = watch_sync(c->box ? c->box : box_at(k));

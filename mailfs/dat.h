@@ -127,6 +127,8 @@ struct Box {
 	uint32_t	nextid;	/* next message number to hand out */
 	uint32_t	vers;	/* bumped on every change of the message set */
 	time_t		mtime;	/* last change */
+	int		opened;	/* by a ctl open, so a ctl close may close it */
+	int		closed;	/* left the root; kept while fids may refer to it */
 };
 
 /* ---- message model ---- */

@@ -128,6 +128,7 @@ int	ctl_writeflags(Qpath flagsfile, const char *data, size_t n);	/* applied at o
 
 /* watch.c: new mail */
 int	watch_start(void);
+void	watch_add(Box *b);
 int	watch_sync(Box *b);	/* take in b's new mail now; the tree locked */
 
 /* container.c: file contents as descriptors, costly ones cached on disk */
@@ -162,6 +163,7 @@ Box	*tree_ctlbox(Qpath q);	/* the box of a box's ctl file; NULL for the root's *
 enum { Wgone, Wnew, Wmodified };
 void	tree_changed(Box *b, uint32_t id, int new);
 void	tree_modified(Box *b, uint32_t id);
+void	tree_boxchanged(Box *b, int new);
 void	tree_watch(void (*fn)(Qpath q, const char *name, int what));
 #define QROOT ((Qpath)0)
 

@@ -520,6 +520,15 @@ tree_changed(Box *b, uint32_t id, int new)
 			watchers[i](mkq(b->id, 0, 0, Qdir), name, new ? Wnew : Wgone);
 }
 
+/* a box joined or left the root; the tree locked */
+void
+tree_boxchanged(Box *b, int new)
+{
+	for (size_t i = 0; i < nelem(watchers); i++)
+		if (watchers[i])
+			watchers[i](QROOT, b->name, new ? Wnew : Wgone);
+}
+
 /* the files that say a message's flags changed; the tree locked */
 void
 tree_modified(Box *b, uint32_t id)

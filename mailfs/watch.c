@@ -61,17 +61,24 @@ watcher(void *arg)
 	return NULL;
 }
 
+/* the directory, since a rewrite renames a new file over the old */
+void
+watch_add(Box *b)
+{
+	char *copy = xstrdup(b->path);
+
+	if (ifd >= 0)
+		inotify_add_watch(ifd, dirname(copy), IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_CREATE);
+	free(copy);
+}
+
 /* watch the boxes open now; 0, or -1 if no thread could be started */
 int
 watch_start(void)
 {
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	for (size_t i = 0; ifd >= 0 && box_at(i); i++) {
-		char *copy = xstrdup(box_at(i)->path);
-		/* the directory, since a rewrite renames a new file over the old */
-		inotify_add_watch(ifd, dirname(copy), IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_CREATE);
-		free(copy);
-	}
+	for (size_t i = 0; box_at(i); i++)
+		watch_add(box_at(i));
 	pthread_t t;
 	if (pthread_create(&t, NULL, watcher, NULL) != 0)
 		return seterr(EAGAIN, "cannot start the new-mail watcher");

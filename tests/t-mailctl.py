@@ -76,6 +76,25 @@ def main():
               werr(c, ctl, b"save stored 42") == "no such message")
         check("save with too few fields fails: bad control message",
               (werr(c, ctl, b"save stored") or "").startswith("bad control message"))
+        other = os.path.join(tmp, "other.mbox")
+        shutil.copy(os.path.join(top, "testdata/boxes/plain.mbox"), other)
+        check("open path name: the box appears in the root",
+              werr(c, ctl, ("open %s other" % other).encode()) is None and c.statpath("other").name == "other")
+        check("open of the same name and path again: nothing to do",
+              werr(c, ctl, ("open %s other" % other).encode()) is None)
+        check("open of a used name for another path: 'mbox name in use'",
+              "mbox name in use" in (werr(c, ctl, ("open %s other" % box).encode()) or ""))
+        check("a / in the name: '/ not allowed in mailbox name'",
+              werr(c, ctl, ("open %s a/b" % other).encode()) == "/ not allowed in mailbox name")
+        octl, _ = c.walkto("other/ctl")
+        c.open(octl, p9.OWRITE)
+        check("close other, written to its own ctl, always succeeds", werr(c, octl, b"close other") is None)
+        c.clunk(octl)
+        fid, _ = c.walkto("")
+        c.open(fid)
+        names = [d.name for d in c.dirread(fid)]
+        c.clunk(fid)
+        check("a closed box leaves the root; mbox stays", "other" not in names and "mbox" in names, names)
         c.clunk(ctl)
 
         s1, _ = c.walkto("mbox/search")
