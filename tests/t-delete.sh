@@ -242,7 +242,12 @@ def delloop(mnt, nmax, k, seed, delfile):
             if ctlwrite(mnt, "delete %d" % x) != 0:
                 bad += 1
             if x in listing(mnt):
-                print("%d still listed after its delete" % x); bad += 1
+                print("%d still listed right after its delete's close" % x); bad += 1
+            try:
+                os.stat("%s/mbox/%d" % (mnt, x))
+                print("stat mbox/%d succeeds right after its delete's close" % x); bad += 1
+            except FileNotFoundError:
+                pass
             dt = time.monotonic() - t0
             if dt > 2:
                 print("delete %d took %.1f s" % (x, dt))
