@@ -80,15 +80,23 @@ contains(const uint32_t *ids, size_t n, uint32_t id)
 	return 0;
 }
 
-/* copy len bytes at off of in to the end of out, checking it starts a message */
+/* does a message start at off of in, as the index says? */
 static int
-copyspan(int in, int out, uint64_t off, uint64_t len, const char *path)
+startsmessage(int in, uint64_t off, const char *path)
 {
 	char head[5];
-	loff_t o = off;
 
 	if (pread(in, head, 5, off) != 5 || memcmp(head, "From ", 5) != 0)
 		return seterr(EBUSY, "%s: a message is not where the index says; not changed", path);
+	return 0;
+}
+
+/* copy len bytes at off of in to the end of out */
+static int
+copyspan(int in, int out, uint64_t off, uint64_t len, const char *path)
+{
+	loff_t o = off;
+
 	while (len > 0) {
 		ssize_t r = copy_file_range(in, &o, out, NULL, len, 0);
 		if (r < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
@@ -170,31 +178,43 @@ copyflagged(int in, int out, const Msgent *m, uint64_t *len, const char *path)
 /*
  * Write the survivors to tmp: each message with the separator that
  * followed it, so their bytes stay exactly as they were unless their
- * flags changed.  newoff and newlen get each survivor's place in tmp.
+ * flags changed; runs of unchanged survivors are copied in one go.
+ * newoff and newlen get each survivor's place in tmp.
  */
 static int
 writesurvivors(Box *b, int fd, int tmp, uint64_t size, const uint32_t *ids, size_t n,
 	uint64_t *newoff, uint64_t *newlen)
 {
-	uint64_t at = 0;
+	uint64_t at = 0, runoff = 0, runlen = 0;
 
 	for (size_t i = 0; i < b->nmsgs; i++) {
 		Msgent *m = &b->msgs[i];
 		uint64_t end = i + 1 < b->nmsgs ? b->msgs[i + 1].off : size, span = end - m->off;
 		if (contains(ids, n, m->id))
 			continue;
+		if (startsmessage(fd, m->off, b->path) < 0)
+			return -1;
 		newoff[i] = at;
 		newlen[i] = m->len;
 		if (m->dirty) {
+			if (runlen && copyspan(fd, tmp, runoff, runlen, b->path) < 0)
+				return -1;
+			runlen = 0;
 			uint64_t was = span;
 			if (copyflagged(fd, tmp, m, &span, b->path) < 0)
 				return -1;
 			newlen[i] = m->len + span - was;
-		} else if (copyspan(fd, tmp, m->off, span, b->path) < 0)
-			return -1;
+		} else if (runlen && runoff + runlen == m->off)
+			runlen += span;
+		else {
+			if (runlen && copyspan(fd, tmp, runoff, runlen, b->path) < 0)
+				return -1;
+			runoff = m->off;
+			runlen = span;
+		}
 		at += span;
 	}
-	return 0;
+	return runlen ? copyspan(fd, tmp, runoff, runlen, b->path) : 0;
 }
 
 static int
