@@ -21,6 +21,7 @@ SRCS = \
 	mailfs/srv_fuse.c \
 	mailfs/p9.c \
 	mailfs/srv_9p.c \
+	mailfs/plumb.c \
 	mailfs/main.c
 
 HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h
@@ -41,7 +42,7 @@ CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(OPT) $(shell pkg-config --
 LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c,$(SRCS))
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c mailfs/plumb.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
 all: mailfs/mailfs

@@ -27,6 +27,7 @@ OFILES=\
 	mailfs/srv_fuse.o\
 	mailfs/p9.o\
 	mailfs/srv_9p.o\
+	mailfs/plumb.o\
 	mailfs/main.o\
 
 HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h

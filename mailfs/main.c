@@ -84,6 +84,8 @@ serving_cache(void)
 		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
 	if (watch_start() < 0)
 		fprintf(stderr, "mailfs: %s; new mail shows only after refresh\n", errmsg());
+	if (p9fd >= 0)	/* acme Mail hears of new mail through the plumber */
+		plumb_start();
 }
 
 /* once the FUSE mount is up, in the serving process: threads start here */

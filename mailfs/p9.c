@@ -1,6 +1,7 @@
 /*
  * The 9P2000 codec: T-messages in, R-messages and directory entries
- * out, little-endian as the protocol says.  Decoding is strict: a
+ * out for the server, and the few a client needs the other way round
+ * (plumb.c), little-endian as the protocol says.  Decoding is strict: a
  * message whose fields run past its end, or hold a NUL in a string, is
  * refused whole, since the server cannot trust anything after such an
  * error.
@@ -131,6 +132,41 @@ p9_unpack(const uint8_t *msg, size_t n, Fcall *f, char *strs, size_t nstrs)
 		f->nstat = get(&r, 2);
 		f->stat = getbytes(&r, f->nstat);
 		break;
+	/* the replies a client (plumb.c) reads */
+	case Rversion:
+		f->msize = get(&r, 4);
+		f->version = getstr(&r);
+		break;
+	case Rattach:
+	case Rauth:
+		f->qid.type = get(&r, 1);
+		f->qid.vers = get(&r, 4);
+		f->qid.path = get(&r, 8);
+		break;
+	case Rerror:
+		f->ename = getstr(&r);
+		break;
+	case Rwalk:
+		f->nwqid = get(&r, 2);
+		if (f->nwqid > Maxwelem)
+			return -1;
+		for (int i = 0; i < f->nwqid; i++) {
+			f->wqid[i].type = get(&r, 1);
+			f->wqid[i].vers = get(&r, 4);
+			f->wqid[i].path = get(&r, 8);
+		}
+		break;
+	case Ropen:
+		f->qid.type = get(&r, 1);
+		f->qid.vers = get(&r, 4);
+		f->qid.path = get(&r, 8);
+		f->iounit = get(&r, 4);
+		break;
+	case Rwrite:
+		f->count = get(&r, 4);
+		break;
+	case Rclunk:
+		break;
 	default:
 		return -1;
 	}
@@ -188,7 +224,7 @@ putqid(Wr *w, const Qid *q)
 	put(w, q->path, 8);
 }
 
-/* the encoded R-message, or 0 if it does not fit in max */
+/* the encoded message (an R-message, or a client's T-message), or 0 if it does not fit */
 size_t
 p9_pack(const Fcall *f, uint8_t *buf, size_t max)
 {
@@ -239,6 +275,37 @@ p9_pack(const Fcall *f, uint8_t *buf, size_t max)
 	case Rclunk:
 	case Rremove:
 	case Rwstat:
+		break;
+	/* the requests a client (plumb.c) sends */
+	case Tversion:
+		put(&w, f->msize, 4);
+		putstr(&w, f->version);
+		break;
+	case Tattach:
+		put(&w, f->fid, 4);
+		put(&w, f->afid, 4);
+		putstr(&w, f->uname);
+		putstr(&w, f->aname);
+		break;
+	case Twalk:
+		put(&w, f->fid, 4);
+		put(&w, f->newfid, 4);
+		put(&w, f->nwname, 2);
+		for (int i = 0; i < f->nwname && i < Maxwelem; i++)
+			putstr(&w, f->wname[i]);
+		break;
+	case Topen:
+		put(&w, f->fid, 4);
+		put(&w, f->mode, 1);
+		break;
+	case Twrite:
+		put(&w, f->fid, 4);
+		put(&w, f->offset, 8);
+		put(&w, f->count, 4);
+		putbytes(&w, f->data, f->count);
+		break;
+	case Tclunk:
+		put(&w, f->fid, 4);
 		break;
 	default:
 		return 0;

@@ -21,5 +21,9 @@ void	srv_9p_run(int lfd);
 void	srv_9p_serve(int lfd);
 void	srv_9p_unpost(void);
 void	srv_9p_conn(int fd);	/* one connection, in this thread, until it closes */
+int	srv_9p_nsdir(char *buf, size_t n);	/* the namespace directory, made if missing */
+
+/* plumb.c: new and deleted messages announced to the plumber's seemail */
+void	plumb_start(void);
 
 #endif

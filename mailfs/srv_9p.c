@@ -563,8 +563,8 @@ conn(void *arg)
  * from $USER and $DISPLAY (/tmp/ns.USER.DISPLAY, ".0" dropped), which
  * must be ours and private.
  */
-static int
-nsdir(char *buf, size_t n)
+int
+srv_9p_nsdir(char *buf, size_t n)
 {
 	const char *ns = getenv("NAMESPACE"), *disp = getenv("DISPLAY");
 	struct stat st;
@@ -600,7 +600,7 @@ srv_9p_post(const char *name, int trace)
 		user = xstrdup(pw->pw_name);
 	if (strchr(name, '/'))
 		return seterr(EINVAL, "service name %s: no / allowed", name);
-	if (nsdir(dir, sizeof dir) < 0)
+	if (srv_9p_nsdir(dir, sizeof dir) < 0)
 		return -1;
 	if (strlen(dir) + 1 + strlen(name) + 1 > sizeof sa.sun_path)
 		return seterr(ENAMETOOLONG, "%s/%s: path too long for a socket", dir, name);

@@ -32,6 +32,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/t-delete.XXXXXX") || exit 2
 # a copy, so that a rebuild during the run cannot pull the binary away
 BIN=$T/$(basename "$ARG")
 cp "$ARG" "$BIN" || { rm -rf "$T"; exit 2; }
+touch "$T/start"
+# sanitizer reports go to files (a daemonized mailfs has no stderr); the last check looks for them
+mkdir "$T/san"
+case ${ASAN_OPTIONS:-} in *log_path=*) ;; *) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan" ;; esac
+case ${UBSAN_OPTIONS:-} in *log_path=*) ;; *) export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/san/ubsan:print_stacktrace=1" ;; esac
+SANLOGS=$(printf '%s\n%s\n' "$ASAN_OPTIONS" "$UBSAN_OPTIONS" | tr ':' '\n' | sed -n 's/^log_path=//p')
+NOEXIT=		# mailfs processes that did not exit after their unmount
 MNTS=()		# mount points of mailfs, for cleanup
 PIDS=()		# mailfs daemons, for cleanup
 BG=()		# our background helpers, for cleanup
@@ -57,7 +64,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 n=0 failed=0
-echo "1..21"
+echo "1..23"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() {
 	n=$((n + 1)); failed=$((failed + 1))
@@ -320,7 +327,7 @@ unmount_box() {
 		[ "$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)" = Z ] && return 0
 		sleep 0.1
 	done
-	echo "mailfs $2 did not exit after the unmount" >&2
+	NOEXIT+="mailfs $2 (on $1) did not exit within 10 s of its unmount"$'\n'
 	return 1
 }
 
@@ -533,6 +540,17 @@ for lk in fcntl dotlock; do
 		notok "a delete waits for a delivery holding only the $lk lock; nothing lost" "delete took ${ms} ms: $out; $(cat "$T/h-$lk/deliver.out"); ${res:-}"
 	fi
 done
+
+if [ -z "$NOEXIT" ]; then ok "every mailfs exited after its unmount"
+else notok "every mailfs exited after its unmount" "$NOEXIT"; fi
+reports=
+for l in $SANLOGS; do
+	for f in "$l".*; do
+		[ -f "$f" ] && [ "$f" -nt "$T/start" ] && reports+="== $f"$'\n'"$(head -n 12 "$f")"$'\n'
+	done
+done
+if [ -z "$reports" ]; then ok "no sanitizer reports"
+else notok "no sanitizer reports" "$reports"; fi
 
 diag "$(($(date +%s) - start)) s"
 [ $failed -eq 0 ]

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""New-mail notices to the plumber, as acme Mail needs them (spec 4.6).
+
+A stand-in plumber (a 9P server written here with p9client's codec)
+is posted as "plumb" in a fresh namespace; mailfs -s serves a copy of
+the sample mailbox there.  Nothing may be plumbed for the messages it
+starts with; a delivered message must be plumbed once as mailtype=new,
+with data Mail/mbox/<n> and the digest its info shows; a deleted one as
+mailtype=delete.  usage: t-plumb.py MAILFS
+"""
+import os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import p9client as p9
+
+top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+got = []
+n = fails = 0
+
+
+def check(what, cond, detail=""):
+    global n, fails
+    n += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, what))
+    if not cond:
+        fails += 1
+        for line in str(detail).splitlines():
+            print("#   " + line)
+
+
+def serve(conn):
+    buf = b""
+    try:
+        while True:
+            while len(buf) < 4 or len(buf) < struct.unpack_from("<I", buf)[0]:
+                d = conn.recv(65536)
+                if not d:
+                    return
+                buf += d
+            size = struct.unpack_from("<I", buf)[0]
+            t, buf = p9.unpack(buf[:size]), buf[size:]
+            if t.type == p9.Tversion:
+                r = p9.Fcall(p9.Rversion, t.tag, msize=t.msize, version="9P2000")
+            elif t.type == p9.Tattach:
+                r = p9.Fcall(p9.Rattach, t.tag, qid=p9.Qid(0x80, 0, 0))
+            elif t.type == p9.Twalk:
+                r = p9.Fcall(p9.Rwalk, t.tag, wqid=[p9.Qid(0, 0, 1)] * len(t.wname))
+            elif t.type == p9.Topen:
+                r = p9.Fcall(p9.Ropen, t.tag, qid=p9.Qid(0, 0, 1), iounit=0)
+            elif t.type == p9.Twrite:
+                got.append(bytes(t.data))
+                r = p9.Fcall(p9.Rwrite, t.tag, count=len(t.data))
+            elif t.type == p9.Tclunk:
+                r = p9.Fcall(p9.Rclunk, t.tag)
+            else:
+                r = p9.Fcall(p9.Rerror, t.tag, ename="not here")
+            conn.sendall(p9.pack(r))
+    finally:
+        conn.close()
+
+
+def plumber(path):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    s.listen(8)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def wait(k, secs=5):
+    end = time.time() + secs
+    while len(got) < k and time.time() < end:
+        time.sleep(0.05)
+
+
+def main():
+    mailfs = sys.argv[1]
+    tmp = tempfile.mkdtemp()
+    ns = os.path.join(tmp, "ns")
+    os.mkdir(ns, 0o700)
+    box = os.path.join(tmp, "box")
+    shutil.copy(os.path.join(top, "testdata/sample.mbox"), box)
+    threading.Thread(target=plumber, args=(os.path.join(ns, "plumb"),), daemon=True).start()
+    env = dict(os.environ, NAMESPACE=ns, TZ="UTC")
+    srv = subprocess.Popen([mailfs, "-f", "-s", "mail", box], env=env, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(os.path.join(ns, "mail")):
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        check("nothing is plumbed for the messages at start", got == [], got)
+        with open(box, "ab") as f:
+            f.write(b"From carol@example.com Fri Jul  3 08:00:00 2026\nFrom: Carol <carol@example.com>\n"
+                    b"Subject: it's new\nMessage-ID: <new1@example.com>\n\nhello\n\n")
+        wait(1)
+        check("a delivered message is plumbed once", len(got) == 1, got)
+        c = p9.connect(os.path.join(ns, "mail"))
+        info = c.catfile("mbox/6/info")[0].decode()
+        digest = [l.split(" ", 1)[1] for l in info.splitlines() if l.startswith("digest ")][0]
+        if got:
+            lines = got[0].decode().split("\n", 6)
+            check("src, dst, wdir, type: mailfs seemail / text", lines[:4] == ["mailfs", "seemail", "/", "text"], lines)
+            attrs = lines[4]
+            check("attributes: filetype=mail mailtype=new, sender, quoted subject, digest, date",
+                  attrs.startswith("filetype=mail mailtype=new sender=") and "subject='it''s new'" in attrs
+                  and ("digest=" + digest) in attrs and "date='" in attrs and " 2026'" in attrs, attrs)
+            check("data Mail/mbox/6 with its length", lines[5:] == ["11", "Mail/mbox/6"], lines[5:])
+        ctl, _ = c.walkto("mbox/ctl")
+        c.open(ctl, p9.OWRITE)
+        c.write(ctl, 0, b"delete mbox 2")
+        wait(2)
+        check("a deleted message is plumbed as mailtype=delete, Mail/mbox/2",
+              len(got) == 2 and b"mailtype=delete" in got[1] and got[1].endswith(b"\n11\nMail/mbox/2"), got)
+        c.close()
+    finally:
+        srv.send_signal(signal.SIGTERM)
+        try:
+            srv.wait(5)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % n)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
