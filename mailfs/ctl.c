@@ -35,7 +35,9 @@ struct Cmddef {
 };
 
 static const char Eunknown[] = "unknown control message";
+static int readonly;	/* -r: no command may change a mailbox */
 static char *mailpath(const char *p);
+static int isflag(Ctlcmd *c);
 static const char Ebad[] = "bad control message";
 
 /*
@@ -323,6 +325,12 @@ static const Cmddef cmds[] = {
 };
 
 void
+ctl_readonly(void)
+{
+	readonly = 1;
+}
+
+void
 ctl_free(Ctlcmd *c)
 {
 	if (c) {
@@ -364,6 +372,8 @@ ctl_parse(Qpath q, const char *line, size_t n, int strict)
 			r = cmds[i].parse(c, b, f + 1, nf - 1, strict);
 		}
 	tree_unlock();
+	if (r == 0 && readonly && (c->def->parse == pdelete || c->def->parse == psave || isflag(c)))
+		r = seterr(EROFS, "mailbox is read-only");
 	if (r < 0)
 		goto fail;
 	free(s);

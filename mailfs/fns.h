@@ -124,6 +124,7 @@ typedef struct Ctlcmd Ctlcmd;
 Ctlcmd	*ctl_parse(Qpath q, const char *line, size_t n, int strict);	/* caller frees */
 int	ctl_apply(Ctlcmd **cmds, size_t n);
 void	ctl_free(Ctlcmd *c);
+void	ctl_readonly(void);	/* -r: changes fail with EROFS */
 int	ctl_writeflags(Qpath flagsfile, const char *data, size_t n);	/* applied at once */
 
 /* watch.c: new mail */

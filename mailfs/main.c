@@ -154,6 +154,8 @@ main(int argc, char **argv)
 		return 1;
 	tree_init();
 	msg_init(0);
+	if (readonly)
+		ctl_readonly();
 	if (box_open(path, "mbox") == NULL) {
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;

@@ -95,6 +95,27 @@ def main():
         names = [d.name for d in c.dirread(fid)]
         c.clunk(fid)
         check("a closed box leaves the root; mbox stays", "other" not in names and "mbox" in names, names)
+
+        ro = os.path.join(tmp, "ro.mbox")
+        shutil.copy(os.path.join(top, "testdata/sample.mbox"), ro)
+        before = open(ro, "rb").read()
+        rosrv = subprocess.Popen([mailfs, "-f", "-r", "-s", "mailro", ro], env=env, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if os.path.exists(os.path.join(ns, "mailro")):
+                    break
+                time.sleep(0.1)
+            rc = p9.connect(os.path.join(ns, "mailro"))
+            rctl, _ = rc.walkto("mbox/ctl")
+            rc.open(rctl, p9.OWRITE)
+            e1, e2 = werr(rc, rctl, b"delete mbox 1"), werr(rc, rctl, b"flag +s 1")
+            check("-r over 9P: delete and flag fail, read-only", e1 == e2 == "mailbox is read-only", (e1, e2))
+            check("-r: refresh still works", werr(rc, rctl, b"refresh") is None)
+            rc.close()
+            check("-r: the mailbox file is untouched", open(ro, "rb").read() == before)
+        finally:
+            rosrv.send_signal(signal.SIGTERM)
+            rosrv.wait(5)
         c.clunk(ctl)
 
         s1, _ = c.walkto("mbox/search")
