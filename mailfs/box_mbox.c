@@ -171,6 +171,9 @@ emit(const char *p, size_t start, size_t end, void (*fn)(void *, const Msgent *)
 	m.off = start;
 	mbox_fromline(p + start, ll && p[start + ll - 1] == '\r' ? ll - 1 : ll, &m.date);
 	m.crlf = ll > 0 && p[start + ll - 1] == '\r';
+	m.envhash = 2166136261u;	/* FNV-1a */
+	for (size_t i = 0; i < ll - m.crlf; i++)
+		m.envhash = (m.envhash ^ (unsigned char)p[start + i]) * 16777619u;
 	m.envlen = ll < end - start ? ll + 1 : ll;
 	/* the separator: one blank line before the next From_ line */
 	if (m.crlf && end - start >= m.envlen + 2 && memcmp(p + end - 4, "\r\n\r\n", 4) == 0)

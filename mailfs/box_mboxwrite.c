@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libetpan/maillock.h>
@@ -58,6 +59,87 @@ appended(Box *b, int fd, const struct stat *st)
 	return 0;
 }
 
+typedef struct Reread Reread;
+struct Reread {
+	Msgent	*v;
+	size_t	n, cap;
+};
+
+static void
+collect(void *arg, const Msgent *m)
+{
+	Reread *r = arg;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 1024;
+		r->v = xrealloc(r->v, r->cap * sizeof *r->v);
+	}
+	r->v[r->n++] = *m;
+}
+
+/*
+ * Another program replaced or cut the mailbox: read it whole again.  A
+ * message found again, by its envelope line and its length, keeps its
+ * number, as long as numbers stay ascending in the file; any other is
+ * new and gets a new number.  The rest are gone.
+ */
+static int
+reread(Box *b)
+{
+	Mbox *mb = b->aux;
+	Reread r = { 0 };
+	struct stat st;
+	int fd = open(b->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return seterr(errno, "%s: %s", b->path, strerror(errno));
+	if (mbox_lock(fd, b->path, F_RDLCK) < 0 || fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > 0) {
+		void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		int bad = p == MAP_FAILED || mbox_scan(p, st.st_size, 2, collect, &r) < 0;
+		if (p != MAP_FAILED)
+			munmap(p, st.st_size);
+		if (bad) {
+			mbox_unlock(fd);
+			close(fd);
+			free(r.v);
+			return seterr(EINVAL, "%s was rewritten by another program and is no mbox now", b->path);
+		}
+	}
+	mbox_unlock(fd);
+	uint32_t last = 0;
+	size_t from = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		Msgent *m = &r.v[i];
+		m->id = 0;
+		for (size_t k = from; k < b->nmsgs; k++)
+			if (b->msgs[k].envhash == m->envhash && b->msgs[k].len == m->len && b->msgs[k].id > last) {
+				m->id = b->msgs[k].id;
+				from = k + 1;
+				break;
+			}
+		if (m->id == 0)
+			m->id = b->nextid++;
+		last = m->id;
+	}
+	free(b->msgs);
+	b->msgs = r.v;
+	b->nmsgs = b->capmsgs = r.n;
+	if (b->msgs == NULL)
+		b->msgs = xmalloc(sizeof *b->msgs);	/* box_add may grow it */
+	close(mb->fd);
+	mb->fd = fd;
+	mb->dev = st.st_dev;
+	mb->ino = st.st_ino;
+	mb->scanned = st.st_size;
+	b->vers++;
+	b->mtime = st.st_mtime;
+	return 0;
+}
+
 int
 mbox_sync(Box *b)
 {
@@ -66,8 +148,12 @@ mbox_sync(Box *b)
 
 	if (mbox_lock(mb->fd, b->path, F_RDLCK) < 0)
 		return -1;
-	int r = unchanged(b, mb->fd, &st) < 0 ? -1 : appended(b, mb->fd, &st);
+	int r = unchanged(b, mb->fd, &st);
+	if (r == 0)
+		r = appended(b, mb->fd, &st);
 	mbox_unlock(mb->fd);
+	if (r < 0 && errcode() == EBUSY)	/* replaced or cut: read it again */
+		r = reread(b);
 	return r;
 }
 

@@ -76,6 +76,7 @@ struct Msgent {
 	uint8_t		crlf;	/* lines end in CRLF in the store */
 	uint8_t		dirty;	/* flags were changed here: the store must learn them */
 	uint16_t	flags;	/* with dirty: the message's flags */
+	uint32_t	envhash;	/* of the envelope line: finds it again in a rewritten store */
 };
 
 enum {	/* message flags, bits in the order of the letters aDdfrsS */

@@ -25,13 +25,25 @@ static int ifd = -1;
 int
 watch_sync(Box *b)
 {
-	uint32_t last = b->nmsgs ? b->msgs[b->nmsgs - 1].id : 0;
+	size_t n = b->nmsgs;
+	uint32_t *before = xmalloc((n + 1) * sizeof *before);
 
-	if (b->ops->sync == NULL || b->ops->sync(b) < 0)
-		return -1;
-	for (size_t i = box_msgindex(b, last + 1); i < b->nmsgs; i++)
-		tree_changed(b, b->msgs[i].id, 1);
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		before[i] = b->msgs[i].id;
+	int r = b->ops->sync ? b->ops->sync(b) : 0;
+	if (r == 0) {	/* both lists ascend: walk them together */
+		size_t i = 0, k = 0;
+		while (i < n || k < b->nmsgs) {
+			if (k == b->nmsgs || (i < n && before[i] < b->msgs[k].id)) {
+				tree_changed(b, before[i++], 0);
+			} else if (i == n || b->msgs[k].id < before[i]) {
+				tree_changed(b, b->msgs[k++].id, 1);
+			} else
+				i++, k++;
+		}
+	}
+	free(before);
+	return r;
 }
 
 static void

@@ -57,6 +57,7 @@ step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
 step "9P fuzzing" tests/t-fuzz.sh
 step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailfs
+step "a mailbox rewritten by another program" tests/t-reread.sh mailfs/mailfs
 step "new mail plumbed to acme Mail" python3 tests/t-plumb.py mailfs/mailfs
 step "acme launcher" tests/t-acme.sh
 step "scripting tools" tests/t-tools.sh mailfs/mailfs
