@@ -99,3 +99,9 @@ fuzz: build/fuzz_9p
 		build/fuzz-corpus tests/fuzz-seeds
 
 .PHONY: fuzz
+
+# The long runs: 200 kill -9 rounds during deletes.
+stress: all
+	tests/t-delete.sh mailfs/mailfs --stress
+
+.PHONY: stress

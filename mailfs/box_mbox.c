@@ -354,13 +354,18 @@ dotlockwait(const char *path, int *tries)
 	return 0;
 }
 
+/*
+ * A read lock waits for a fresh dotlock to go, then takes the fcntl
+ * lock; a write lock (F_WRLCK) is taken by a caller that already holds
+ * the dotlock, so it takes the fcntl lock alone.
+ */
 int
 mbox_lock(int fd, const char *path, short type)
 {
 	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
 	int i = 0;
 
-	if (dotlockwait(path, &i) < 0)
+	if (type == F_RDLCK && dotlockwait(path, &i) < 0)
 		return -1;
 	for (; fcntl(fd, F_SETLK, &fl) < 0; i++) {
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)

@@ -23,6 +23,23 @@
 #include "fns.h"
 #include "box_mbox.h"
 
+/*
+ * The locks a delivery agent takes to append: the dotlock (libetpan's
+ * maillock, which on Debian is liblockfile's and only that), then an
+ * exclusive fcntl lock, which procmail, postfix and dovecot also honour.
+ */
+static int
+writelock(const char *path, int fd)
+{
+	if (maillock_write_lock(path, fd) != 0)
+		return seterr(EAGAIN, "%s: cannot take its dotlock", path);
+	if (mbox_lock(fd, path, F_WRLCK) < 0) {
+		maillock_write_unlock(path, fd);
+		return -1;
+	}
+	return 0;
+}
+
 /* is the file at b->path still the one we indexed, whole? */
 static int
 unchanged(Box *b, int fd, struct stat *st)
@@ -388,11 +405,12 @@ mbox_remove(Box *b, const uint32_t *ids, size_t n)
 
 	if (fd < 0)
 		return seterr(errno, "%s: %s", b->path, strerror(errno));
-	if (maillock_write_lock(b->path, fd) != 0) {
+	if (writelock(b->path, fd) < 0) {
 		close(fd);
-		return seterr(EAGAIN, "%s: cannot lock the mailbox for writing", b->path);
+		return -1;
 	}
 	int nfd = rewrite(b, fd, ids, n);
+	mbox_unlock(fd);
 	maillock_write_unlock(b->path, fd);
 	close(fd);
 	if (nfd < 0)
@@ -417,9 +435,9 @@ mbox_append(const char *path, const Buf *data)
 
 	if (fd < 0)
 		return seterr(errno, "%s: %s", path, strerror(errno));
-	if (maillock_write_lock(path, fd) != 0) {
+	if (writelock(path, fd) < 0) {
 		close(fd);
-		return seterr(EAGAIN, "%s: cannot lock the mailbox for writing", path);
+		return -1;
 	}
 	if (fstat(fd, &st) < 0 || stat(path, &pst) < 0 || st.st_ino != pst.st_ino)
 		r = seterr(EBUSY, "%s was replaced while we locked it; try again", path);
@@ -441,6 +459,7 @@ mbox_append(const char *path, const Buf *data)
 	}
 	if (r == 0 && fsync(fd) < 0)
 		r = seterr(errno, "%s: %s", path, strerror(errno));
+	mbox_unlock(fd);
 	maillock_write_unlock(path, fd);
 	close(fd);
 	return r;

@@ -167,6 +167,12 @@ main(int argc, char **argv)
 	int r = mnt ? srv_fuse(mnt, foreground, readonly, trace, serving) : serve9p(foreground);
 	srv_9p_unpost();
 	container_cleanup();
+	/*
+	 * Other threads (new mail, 9P, plumbing) may still run: keep the
+	 * tree locked from here to the exit, so none of them sees a box
+	 * being freed.
+	 */
+	tree_lock();
 	msg_flush();
 	box_closeall();
 	return r;

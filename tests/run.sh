@@ -60,6 +60,8 @@ step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailf
 step "a mailbox rewritten by another program" tests/t-reread.sh mailfs/mailfs
 step "new mail plumbed to acme Mail" python3 tests/t-plumb.py mailfs/mailfs
 step "acme launcher" tests/t-acme.sh
+step "deletes that lose nothing" tests/t-delete.sh mailfs/mailfs
+step "deletes, sanitized" tests/t-delete.sh build/asan/mailfs
 step "scripting tools" tests/t-tools.sh mailfs/mailfs
 step "README commands" tests/t-readme.sh
 echo

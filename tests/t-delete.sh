@@ -513,31 +513,38 @@ fi
 # ---- h. the delivery locks, one at a time ----
 # A delivery that holds only one of the two locks must still be safe:
 # mailfs must not rename a new mbox over one that a delivery has locked.
+# Three rounds each, since mailfs's own new-mail check (every 10 s) can
+# happen to wait for the lock and so hide a missing wait once.
 for lk in fcntl dotlock; do
-	mkdir "$T/h-$lk"
-	$H gen "$T/h-$lk/orig" 20 "h$lk"
-	cp "$T/h-$lk/orig" "$T/h-$lk/box"
-	mount_box "$T/h-$lk/box"
-	timeout 30 $DELIVER "$T/h-$lk/box" 1 --locks "$lk" --hold 1.5 --save "$T/h-$lk/new" --tag "h$lk" >"$T/h-$lk/deliver.out" 2>&1 &
-	dpid=$!
-	BG+=("$dpid")
-	if [ $lk = fcntl ]; then
-		timeout 10 $H locked "$T/h-$lk/box" 5
-	else
-		for i in $(seq 100); do [ -e "$T/h-$lk/box.lock" ] && break; sleep 0.05; done
-	fi
-	t0=$(date +%s%N)
-	out=$(timeout 30 $H ctlwrite "$m" "delete 3" 2>&1)
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	wait "$dpid"
+	h=$T/h-$lk
+	mkdir "$h"
+	$H gen "$h/orig" 20 "h$lk"
+	cp "$h/orig" "$h/box"
+	mount_box "$h/box"
+	hout= times=
+	: >"$h/del"
+	for k in 3 5 7; do
+		timeout 30 $DELIVER "$h/box" 1 --locks "$lk" --hold 0.6 --save "$h/new" --tag "h$lk$k" >>"$h/deliver.out" 2>&1 &
+		dpid=$!
+		BG+=("$dpid")
+		if [ $lk = fcntl ]; then
+			timeout 10 $H locked "$h/box" 5
+		else
+			for i in $(seq 100); do [ -e "$h/box.lock" ] && break; sleep 0.05; done
+		fi
+		t0=$(date +%s%N)
+		out=$(timeout 30 $H ctlwrite "$m" "delete $k" 2>&1)
+		times+="$((($(date +%s%N) - t0) / 1000000)) "
+		[ "$out" = ok ] || hout+="delete $k: $out"$'\n'
+		echo $k >>"$h/del"
+		wait "$dpid"
+	done
 	timeout 30 $H ctlwrite "$m" refresh >/dev/null
 	unmount_box "$m" "$pid"
-	echo 3 >"$T/h-$lk/del"
-	res=
-	if [[ $out == ok ]] && res=$($CHECK "$T/h-$lk/orig" "$T/h-$lk/box" --deleted-ids-file "$T/h-$lk/del" --deleted-must-go --delivered "$T/h-$lk/new" 2>&1); then
-		ok "a delete waits for a delivery holding only the $lk lock (${ms} ms); nothing lost"
+	if [ -z "$hout" ] && res=$($CHECK "$h/orig" "$h/box" --deleted-ids-file "$h/del" --deleted-must-go --delivered "$h/new" 2>&1); then
+		ok "3 deletes each wait for a delivery holding only the $lk lock (${times% } ms); nothing lost"
 	else
-		notok "a delete waits for a delivery holding only the $lk lock; nothing lost" "delete took ${ms} ms: $out; $(cat "$T/h-$lk/deliver.out"); ${res:-}"
+		notok "3 deletes each wait for a delivery holding only the $lk lock; nothing lost" "deletes took ${times% } ms; $hout$(cat "$h/deliver.out"); ${res:-}"
 	fi
 done
 
