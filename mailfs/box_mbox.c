@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -343,15 +344,40 @@ static int
 dotlockwait(const char *path, int *tries)
 {
 	char lock[4096];
-	struct stat st;
 
 	snprintf(lock, sizeof lock, "%s.lock", path);
-	while (stat(lock, &st) == 0 && time(NULL) - st.st_mtime < Stalelock) {
+	while (mbox_dotlocked(lock)) {
 		if ((*tries)++ == Locktries)
 			return seterr(EAGAIN, "%s: mailbox stays dotlocked by another program", path);
 		usleep(100 * 1000);
 	}
 	return 0;
+}
+
+/*
+ * Is the dotlock lock held?  Not when it is missing, older than
+ * Stalelock seconds, or names a process of this machine that is gone
+ * (a killed mailfs leaves its pid there).
+ */
+int
+mbox_dotlocked(const char *lock)
+{
+	struct stat st;
+	char buf[32];
+
+	if (stat(lock, &st) < 0 || time(NULL) - st.st_mtime >= Stalelock)
+		return 0;
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		long pid = strtol(buf, NULL, 10);
+		if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+			return 0;
+	}
+	return 1;
 }
 
 /*

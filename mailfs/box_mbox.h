@@ -11,6 +11,7 @@ struct Mbox {
 };
 
 int	mbox_lock(int fd, const char *path, short type);
+int	mbox_dotlocked(const char *lock);
 void	mbox_unlock(int fd);
 int	mbox_scanpart(Box *b, int fd, uint64_t from, uint64_t to);
 int	mbox_sync(Box *b);

@@ -1,7 +1,6 @@
 /*
  * Changing an mbox without losing mail.  Deleting rewrites the file:
- * under the delivery agents' locks (fcntl and dotlock, through
- * libetpan), mail delivered since our last look is taken into the index
+ * under the delivery agents' locks (dotlock, then fcntl), mail delivered since our last look is taken into the index
  * first; the surviving messages are copied byte for byte into a new
  * file in the same directory, which is synced and renamed over the old
  * one, and the directory is synced.  Until the rename the old file is
@@ -19,22 +18,62 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libetpan/maillock.h>
 #include "fns.h"
 #include "box_mbox.h"
 
 /*
- * The locks a delivery agent takes to append: the dotlock (libetpan's
- * maillock, which on Debian is liblockfile's and only that), then an
- * exclusive fcntl lock, which procmail, postfix and dovecot also honour.
+ * The dotlock <path>.lock, made with O_EXCL and holding our pid, so
+ * that a lock a killed mailfs leaves behind is known to be stale at
+ * once (libetpan's maillock writes no pid on Debian).  A stale lock is
+ * taken over.  30 s of waiting, then an error.
+ */
+static int
+dotlock(const char *path)
+{
+	char lock[4096], pid[32];
+
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	for (int i = 0; i < 300; i++) {
+		int fd = open(lock, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+			int ok = write(fd, pid, n) == n;
+			close(fd);
+			if (ok)
+				return 0;
+			unlink(lock);
+			return seterr(EIO, "%s: cannot write the dotlock", lock);
+		}
+		if (errno != EEXIST)
+			return seterr(errno, "%s: cannot make the dotlock: %s", lock, strerror(errno));
+		if (!mbox_dotlocked(lock))
+			unlink(lock);	/* stale: its owner is gone */
+		else
+			usleep(100 * 1000);
+	}
+	return seterr(EAGAIN, "%s: mailbox stays dotlocked by another program", path);
+}
+
+static void
+dotunlock(const char *path)
+{
+	char lock[4096];
+
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	unlink(lock);
+}
+
+/*
+ * The locks a delivery agent takes to append: the dotlock, then an
+ * exclusive fcntl lock, which procmail, postfix and dovecot honour.
  */
 static int
 writelock(const char *path, int fd)
 {
-	if (maillock_write_lock(path, fd) != 0)
-		return seterr(EAGAIN, "%s: cannot take its dotlock", path);
+	if (dotlock(path) < 0)
+		return -1;
 	if (mbox_lock(fd, path, F_WRLCK) < 0) {
-		maillock_write_unlock(path, fd);
+		dotunlock(path);
 		return -1;
 	}
 	return 0;
@@ -411,7 +450,7 @@ mbox_remove(Box *b, const uint32_t *ids, size_t n)
 	}
 	int nfd = rewrite(b, fd, ids, n);
 	mbox_unlock(fd);
-	maillock_write_unlock(b->path, fd);
+	dotunlock(b->path);
 	close(fd);
 	if (nfd < 0)
 		return -1;
@@ -460,7 +499,7 @@ mbox_append(const char *path, const Buf *data)
 	if (r == 0 && fsync(fd) < 0)
 		r = seterr(errno, "%s: %s", path, strerror(errno));
 	mbox_unlock(fd);
-	maillock_write_unlock(path, fd);
+	dotunlock(path);
 	close(fd);
 	return r;
 }

@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir "$tmp/mnt"
 cp "$top/testdata/sample.mbox" "$tmp/box"
-echo "1..3"
+echo "1..5"
 
 # seconds mailfs took to mount while something held the box
 timed() {
@@ -47,3 +47,20 @@ if [ "$ms" -ge 900 ]; then echo "ok 2 - waited ${ms} ms for a fresh dotlock"; el
 touch -d '1 hour ago' "$tmp/box.lock"
 ms=$(timed)
 if [ "$ms" -lt 900 ]; then echo "ok 3 - a stale dotlock is ignored (${ms} ms)"; else echo "not ok 3 - stale dotlock: ${ms} ms"; fi
+
+# a dotlock that names a dead process (a killed mailfs leaves one) is stale
+sh -c 'echo $$ >"$1"' sh "$tmp/box.lock"
+ms=$(timed)
+if [ "$ms" -lt 900 ]; then echo "ok 4 - a dotlock of a dead process is stale (${ms} ms)"; else echo "not ok 4 - dead pid's dotlock: ${ms} ms"; fi
+timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box"
+sh -c 'echo $$ >"$1"' sh "$tmp/box.lock"
+t0=$(date +%s%N)
+echo "delete 1" >"$tmp/mnt/mbox/ctl"
+rc=$?
+t1=$(date +%s%N)
+fusermount3 -u "$tmp/mnt"
+if [ $rc -eq 0 ] && [ $(((t1 - t0) / 1000000)) -lt 900 ] && [ ! -e "$tmp/box.lock" ] && [ "$(grep -c '^From ' "$tmp/box")" = 4 ]; then
+	echo "ok 5 - a delete takes over a dead process's dotlock and removes its own"
+else
+	echo "not ok 5 - delete with a dead process's dotlock: rc $rc, $(((t1 - t0) / 1000000)) ms"
+fi
