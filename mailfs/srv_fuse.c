@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "fns.h"
 #include "srv.h"
@@ -46,7 +47,9 @@ struct Inval {
 static struct fuse_session *session;
 static pthread_mutex_t invallk = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t invalcond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t invaldone = PTHREAD_COND_INITIALIZER;
 static Inval *invals, **invaltail = &invals;
+static uint64_t nqueued, nsent;	/* invalidations queued, and sent, ever */
 static int tracing;
 static uid_t uid;	/* every file is the server's user's */
 static gid_t gid;
@@ -119,6 +122,8 @@ invalidator(void *arg)
 		fuse_lowlevel_notify_inval_inode(session, v->ino, 0, 0);
 		free(v);
 		pthread_mutex_lock(&invallk);
+		nsent++;
+		pthread_cond_broadcast(&invaldone);
 	}
 	return NULL;
 }
@@ -135,7 +140,28 @@ changed(Qpath q, const char *name, int what)
 	pthread_mutex_lock(&invallk);
 	*invaltail = v;
 	invaltail = &v->next;
+	nqueued++;
 	pthread_cond_signal(&invalcond);
+	pthread_mutex_unlock(&invallk);
+}
+
+/*
+ * Wait, a little at most, until the invalidations queued so far are
+ * sent, so that what a close changed is seen as soon as it returns.
+ * Other workers of the multithreaded loop answer the requests the
+ * kernel may make meanwhile.
+ */
+static void
+invalidated(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&invallk);
+	uint64_t want = nqueued;
+	while (nsent < want && pthread_cond_timedwait(&invaldone, &invallk, &until) == 0)
+		;
 	pthread_mutex_unlock(&invallk);
 }
 
@@ -369,8 +395,10 @@ fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	trace("flush %lu\n", (unsigned long)ino);
 	if (applypending(h) < 0)
 		fail(req);
-	else
+	else {
+		invalidated();
 		fuse_reply_err(req, 0);
+	}
 }
 
 static void
@@ -541,7 +569,11 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*servin
 	if (pthread_create(&inv, NULL, invalidator, NULL) == 0)
 		pthread_detach(inv);
 	tree_watch(changed);
-	ret = fuse_session_loop(se) < 0 ? 1 : 0;
+	/* several workers, so a flush waiting for its invalidations blocks nobody */
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_max_threads(cfg, 8);
+	ret = fuse_session_loop_mt(se, cfg) < 0 ? 1 : 0;
+	fuse_loop_cfg_destroy(cfg);
 unmount:
 	fuse_session_unmount(se);
 signals:
