@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,11 @@ main(int argc, char **argv)
 	}
 	if (mnt && checkmount(mnt) < 0)
 		return 1;
+	/*
+	 * One malloc arena: the tree lock serializes the work anyway, and
+	 * an arena per FUSE or 9P thread only fragments memory.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	tree_init();
 	msg_init(0);
 	if (readonly)

@@ -12,7 +12,6 @@ trap 'rm -rf "$san"' EXIT
 # a small quarantine: the memory-flatness checks measure the server, not ASan
 export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:abort_on_error=1:quarantine_size_mb=8"
 export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1"
-export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 passed=0 failed=0
 
 count() {	# count the checks in a step's output

@@ -1116,7 +1116,7 @@ def sec_mail(t, S, label, nmsgs):
         fid, _ = c.walkto(["mbox", "ctl"])
         c.open(fid, OWRITE)
         c.clunk(fid)
-    t.run("%s: Twalk [mbox ctl] + Topen OWRITE" % label, ctl, todo="ctl not implemented")
+    t.run("%s: Twalk [mbox ctl] + Topen OWRITE" % label, ctl)
 
     listing = {}
 
