@@ -49,8 +49,14 @@ os.unlink(path + ".lock")
 PY
 echo refresh >"$tmp/mnt/mbox/ctl"
 check "cut in place to its first two messages: 1 3 stay" '[ "$(listing)" = "1 3 " ]'
-printf 'From x@example.org Fri Jul  3 09:00:00 2026\nSubject: later\n\nhi\n\n' >>"$tmp/box"
-sleep 0.5
+# delivered as an agent does, under the fcntl lock: mailfs reads under it too
+python3 -c '
+import fcntl, sys
+with open(sys.argv[1], "ab") as f:
+    fcntl.lockf(f, fcntl.LOCK_EX)
+    f.write(b"From x@example.org Fri Jul  3 09:00:00 2026\nSubject: later\n\nhi\n\n")
+' "$tmp/box"
+for i in $(seq 50); do [ -e "$tmp/mnt/mbox/6" ] && break; sleep 0.1; done	# noticed by itself
 check "mail delivered afterwards gets a new number, 6" '[ "$(listing)" = "1 3 6 " ] && [ "$(cat "$tmp/mnt/mbox/6/subject")" = later ]'
 echo "garbage, not an mbox" >"$tmp/box"
 echo refresh >"$tmp/mnt/mbox/ctl" 2>/dev/null
