@@ -125,20 +125,36 @@ pdelete(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	return parseids(c, b, f, nf, strict);
 }
 
-/* refresh [box...]: all boxes from the root, this one from a box */
+/* refresh [box...]: from the root the named boxes, or all; from a box, that one */
 static int
 prefresh(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 {
 	(void)strict;
-	if (ctlbox || nf == 0) {
-		c->box = ctlbox;
-		return 0;
+	c->box = ctlbox;
+	if (ctlbox)
+		return 0;	/* extra fields are ignored, as acme Mail may send them */
+	c->names = xmalloc((nf + 1) * sizeof *c->names);
+	for (int i = 0; i < nf; i++) {
+		if (box_byname(f[i]) == NULL)
+			return seterr(ENOENT, "no such mailbox");
+		c->names[c->nnames++] = xstrdup(f[i]);
 	}
-	if (nf > 1)
-		return seterr(EINVAL, "%s: refresh one box at a time", Ebad);
-	if ((c->box = box_byname(f[0])) == NULL)
-		return seterr(ENOENT, "no such mailbox");
 	return 0;
+}
+
+static int
+refresh(Ctlcmd *c)
+{
+	int r = 0;
+
+	if (c->box)
+		return watch_sync(c->box);
+	for (int i = 0; r == 0 && i < c->nnames; i++)
+		if (box_byname(c->names[i]))
+			r = watch_sync(box_byname(c->names[i]));
+	for (size_t k = 0; r == 0 && c->nnames == 0 && box_at(k); k++)
+		r = watch_sync(box_at(k));
+	return r;
 }
 
 /* a relative mailbox path is taken under the mail directory, $HOME/mail */
@@ -445,8 +461,7 @@ ctl_apply(Ctlcmd **cmds, size_t n)
 		else if (c->def->parse == pclose_)
 			closeboxes(c);
 		else if (c->def->parse == prefresh)
-			for (size_t k = 0; r == 0 && (c->box ? k == 0 : box_at(k) != NULL); k++)
-				r = watch_sync(c->box ? c->box : box_at(k));
+			r = refresh(c);
 		else if (isflag(c))
 			for (size_t k = 0; r == 0 && k < c->nids; k++)
 				if (box_msg(c->box, c->ids[k]))
@@ -485,6 +500,25 @@ ctl_writeflags(Qpath q, const char *data, size_t n)
 	bufprint(&cmd, "' %u", id);
 	Ctlcmd *c = ctl_parse(ctl, cmd.p, cmd.n, 1);
 	buffree(&cmd);
+	if (c == NULL)
+		return -1;
+	int r = ctl_apply(&c, 1);
+	ctl_free(c);
+	return r;
+}
+
+/* Tremove or rmdir of a top-level message directory: delete it now */
+int
+ctl_removemsg(Qpath msgdir)
+{
+	Qpath ctl;
+	uint32_t id;
+	char cmd[32];
+
+	if (!tree_msgdir(msgdir, &ctl, &id))
+		return seterr(EACCES, "permission denied");
+	snprintf(cmd, sizeof cmd, "delete %u", id);
+	Ctlcmd *c = ctl_parse(ctl, cmd, strlen(cmd), 1);
 	if (c == NULL)
 		return -1;
 	int r = ctl_apply(&c, 1);

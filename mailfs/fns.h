@@ -125,6 +125,7 @@ Ctlcmd	*ctl_parse(Qpath q, const char *line, size_t n, int strict);	/* caller fr
 int	ctl_apply(Ctlcmd **cmds, size_t n);
 void	ctl_free(Ctlcmd *c);
 void	ctl_readonly(void);	/* -r: changes fail with EROFS */
+int	ctl_removemsg(Qpath msgdir);	/* delete a message, at once */
 int	ctl_writeflags(Qpath flagsfile, const char *data, size_t n);	/* applied at once */
 
 /* watch.c: new mail */
@@ -151,6 +152,7 @@ int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */
 int	tree_isctl(Qpath q);
 int	tree_issearch(Qpath q);
+int	tree_msgdir(Qpath q, Qpath *ctl, uint32_t *id);
 int	tree_flagsfile(Qpath q, Qpath *ctl, uint32_t *id);
 Blob	*tree_search(Qpath q, const char *query, size_t n);	/* counted reference */
 void	tree_lock(void);

@@ -355,8 +355,10 @@ rremove(Conn *c, Fcall *t, Fcall *r)
 	(void)r;
 	if (f == NULL)
 		return Eunknownfid;
+	Qpath q = f->q;
 	delfid(c, f);	/* remove clunks, whatever it answers */
-	return Eperm;
+	/* a top-level message directory is deleted as if by delete; nothing else goes */
+	return ctl_removemsg(q) < 0 ? errmsg() : NULL;
 }
 
 static const char *

@@ -488,6 +488,20 @@ fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, EACCES);
 }
 
+/* rmdir of a message directory deletes the message, at once */
+static void
+fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	Qpath q;
+
+	trace("rmdir %lu %s\n", (unsigned long)parent, name);
+	/* no waiting for invalidations here: the kernel holds the directory */
+	if (tree_walk(toq(parent), name, &q) < 0 || ctl_removemsg(q) < 0)
+		fail(req);
+	else
+		fuse_reply_err(req, 0);
+}
+
 static void
 fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 	const char *newname, unsigned int flags)
@@ -521,7 +535,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.mknod = fs_mknod,
 	.mkdir = fs_mkdir,
 	.unlink = fs_unlink,
-	.rmdir = fs_unlink,
+	.rmdir = fs_rmdir,
 	.rename = fs_rename,
 	.create = fs_create,
 };

@@ -434,6 +434,17 @@ tree_flagsfile(Qpath q, Qpath *ctl, uint32_t *id)
 	return 1;
 }
 
+/* is q a top-level message directory?  Then its box's ctl and its number */
+int
+tree_msgdir(Qpath q, Qpath *ctl, uint32_t *id)
+{
+	if (QKIND(q) != Qdir || QPART(q) != 0 || QMSG(q) == 0 || QBOX(q) == 0)
+		return 0;
+	*ctl = mkq(QBOX(q), 0, 0, Qctl);
+	*id = QMSG(q);
+	return 1;
+}
+
 int
 tree_issearch(Qpath q)
 {

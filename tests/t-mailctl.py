@@ -95,6 +95,17 @@ def main():
         names = [d.name for d in c.dirread(fid)]
         c.clunk(fid)
         check("a closed box leaves the root; mbox stays", "other" not in names and "mbox" in names, names)
+        mfid, _ = c.walkto("mbox/3")
+        try:
+            c.remove(mfid)
+            removed = True
+        except p9.P9Error:
+            removed = False
+        fid, _ = c.walkto("mbox")
+        c.open(fid)
+        names = [d.name for d in c.dirread(fid)]
+        c.clunk(fid)
+        check("Tremove of a message directory deletes it (and clunks the fid)", removed and "3" not in names, names)
 
         ro = os.path.join(tmp, "ro.mbox")
         shutil.copy(os.path.join(top, "testdata/sample.mbox"), ro)
