@@ -11,19 +11,11 @@ usage: t-mailctl.py MAILFS
 import os, shutil, signal, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import p9client as p9
+import tap as tap_
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-n = fails = 0
-
-
-def check(what, cond, detail=""):
-    global n, fails
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, what))
-    if not cond:
-        fails += 1
-        for line in str(detail).splitlines():
-            print("#   " + line)
+tap = tap_.Tap()
+check = tap.check
 
 
 def werr(c, fid, data):
@@ -41,18 +33,13 @@ def main():
     shutil.copy(os.path.join(top, "testdata/sample.mbox"), box)
     ns = os.path.join(tmp, "ns")
     env = dict(os.environ, NAMESPACE=ns, TZ="UTC", HOME=tmp)
-    srv = subprocess.Popen([mailfs, "-f", "-s", "mailtest", box], env=env, stderr=subprocess.DEVNULL)
+    srv = tap_.post(mailfs, [box], ns, "mailtest", env)
     mnt = os.path.join(tmp, "mnt")
     os.mkdir(mnt)
     box2 = os.path.join(tmp, "box2")
     shutil.copy(os.path.join(top, "testdata/sample.mbox"), box2)
     try:
-        sock = os.path.join(ns, "mailtest")
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
-        c = p9.connect(sock)
+        c = p9.connect(os.path.join(ns, "mailtest"))
         ctl, _ = c.walkto("mbox/ctl")
         c.open(ctl, p9.OWRITE)
         check("box ctl opens OWRITE (Mail exits otherwise)", True)
@@ -110,12 +97,8 @@ def main():
         ro = os.path.join(tmp, "ro.mbox")
         shutil.copy(os.path.join(top, "testdata/sample.mbox"), ro)
         before = open(ro, "rb").read()
-        rosrv = subprocess.Popen([mailfs, "-f", "-r", "-s", "mailro", ro], env=env, stderr=subprocess.DEVNULL)
+        rosrv = tap_.post(mailfs, ["-r", ro], ns, "mailro", env)
         try:
-            for _ in range(100):
-                if os.path.exists(os.path.join(ns, "mailro")):
-                    break
-                time.sleep(0.1)
             rc = p9.connect(os.path.join(ns, "mailro"))
             rctl, _ = rc.walkto("mbox/ctl")
             rc.open(rctl, p9.OWRITE)
@@ -125,8 +108,7 @@ def main():
             rc.close()
             check("-r: the mailbox file is untouched", open(ro, "rb").read() == before)
         finally:
-            rosrv.send_signal(signal.SIGTERM)
-            rosrv.wait(5)
+            tap_.stop(rosrv)
         c.clunk(ctl)
 
         s1, _ = c.walkto("mbox/search")
@@ -184,14 +166,9 @@ def main():
               and b"X-Status: A\n" in data)
     finally:
         subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
-        srv.send_signal(signal.SIGTERM)
-        try:
-            srv.wait(5)
-        except subprocess.TimeoutExpired:
-            srv.kill()
+        tap_.stop(srv)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if fails else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

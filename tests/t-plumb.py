@@ -11,20 +11,12 @@ mailtype=delete.  usage: t-plumb.py MAILFS
 import os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import p9client as p9
+import tap as tap_
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 got = []
-n = fails = 0
-
-
-def check(what, cond, detail=""):
-    global n, fails
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, what))
-    if not cond:
-        fails += 1
-        for line in str(detail).splitlines():
-            print("#   " + line)
+tap = tap_.Tap()
+check = tap.check
 
 
 def serve(conn):
@@ -82,12 +74,8 @@ def main():
     shutil.copy(os.path.join(top, "testdata/sample.mbox"), box)
     threading.Thread(target=plumber, args=(os.path.join(ns, "plumb"),), daemon=True).start()
     env = dict(os.environ, NAMESPACE=ns, TZ="UTC")
-    srv = subprocess.Popen([mailfs, "-f", "-s", "mail", box], env=env, stderr=subprocess.DEVNULL)
+    srv = tap_.post(mailfs, [box], ns, "mail", env)
     try:
-        for _ in range(100):
-            if os.path.exists(os.path.join(ns, "mail")):
-                break
-            time.sleep(0.1)
         time.sleep(0.5)
         check("nothing is plumbed for the messages at start", got == [], got)
         with open(box, "ab") as f:
@@ -114,14 +102,9 @@ def main():
               len(got) == 2 and b"mailtype=delete" in got[1] and got[1].endswith(b"\n11\nMail/mbox/2"), got)
         c.close()
     finally:
-        srv.send_signal(signal.SIGTERM)
-        try:
-            srv.wait(5)
-        except subprocess.TimeoutExpired:
-            srv.kill()
+        tap_.stop(srv)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if fails else 0
+    return tap.done()
 
 
 if __name__ == "__main__":
