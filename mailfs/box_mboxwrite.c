@@ -8,6 +8,7 @@
  * either the old mailbox or the new one, whole.  If the file is not the
  * one we indexed, or was cut, nothing is written: we never guess.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -373,6 +374,31 @@ syncdir(const char *path)
 	return r;
 }
 
+/*
+ * Temporary files a killed rewrite left: no other rewrite can be under
+ * way, since we hold the locks, so any .<name>.mailfs-* is a leftover.
+ */
+static void
+sweeptemps(const char *path)
+{
+	char *copy = xstrdup(path), *base = xstrdup(path), prefix[512];
+	const char *dir = dirname(copy);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	snprintf(prefix, sizeof prefix, ".%s.mailfs-", basename(base));
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strlen(e->d_name) == strlen(prefix) + 6) {
+			char p[4096 + 256];
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	if (d)
+		closedir(d);
+	free(copy);
+	free(base);
+}
+
 /* the rewrite itself, under the locks; the new file's fd, or -1 */
 static int
 rewrite(Box *b, int fd, const uint32_t *ids, size_t n)
@@ -385,6 +411,7 @@ rewrite(Box *b, int fd, const uint32_t *ids, size_t n)
 		free(copy);
 		return -1;
 	}
+	sweeptemps(b->path);
 	snprintf(tmpl, sizeof tmpl, "%s/.%s.mailfs-XXXXXX", dirname(copy), basename(b->path));
 	free(copy);
 	int tmp = mkostemp(tmpl, O_CLOEXEC);

@@ -31,7 +31,9 @@ check "mdelete -f subject -e Invoice deletes message 4" bash -c "$T/mdelete -f s
 	[ ! -e $box/4 ] && [ -e $box/3 ]"
 check "mdelete of a missing message fails" bash -c "! $T/mdelete $box 42 2>/dev/null"
 check "the mailbox file holds the 3 messages left" bash -c "[ \$(grep -c '^From ' $tmp/box) = 3 ]"
+printf 'half a rewrite' >"$tmp/.box.mailfs-Ab12Cd"	# left by a killed mailfs
 check "rmdir of a message directory deletes it" bash -c "rmdir $box/3 && [ ! -e $box/3 ] && [ \$(grep -c '^From ' $tmp/box) = 2 ]"
+check "a rewrite removes the temporary file a killed one left" bash -c "[ ! -e $tmp/.box.mailfs-Ab12Cd ]"
 check "rmdir of a part or a file is refused" bash -c "! rmdir $box/5/1 2>/dev/null && ! rm $box/5/subject 2>/dev/null"
 check "root ctl: refresh mbox, and refresh of an unknown box fails" bash -c "echo 'refresh mbox' > $tmp/mnt/ctl && ! echo 'refresh nobox' > $tmp/mnt/ctl 2>/dev/null"
 echo "1..$n"
