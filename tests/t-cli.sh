@@ -21,9 +21,12 @@ fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/.." || exit 2
 REPO=$(pwd)
-BOX=$REPO/testdata/sample.mbox
-
 T=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 2
+# copies: a recursive rm through a mount deletes messages, as rmdir of a
+# message directory does, and the test data must never lose any
+cp "$REPO/testdata/sample.mbox" "$T/sample.mbox"
+cp "$REPO/testdata/boxes/plain.mbox" "$T/plain.mbox"
+BOX=$T/sample.mbox
 chmod 711 "$T"			# so "nobody" can reach $T/pub
 mkdir -m 1777 "$T/san"
 case ${ASAN_OPTIONS:-} in *log_path=*) ;; *) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan" ;; esac
@@ -232,8 +235,8 @@ defaultcheck() {
 	fi
 	unmount "$m"
 }
-defaultcheck testdata/sample.mbox "1 2 3 4 5 ctl search "
-defaultcheck testdata/boxes/plain.mbox "1 2 3 4 ctl search "
+defaultcheck "$T/sample.mbox" "1 2 3 4 5 ctl search "
+defaultcheck "$T/plain.mbox" "1 2 3 4 ctl search "
 
 # --- 4. not an mbox ----------------------------------------------------
 
