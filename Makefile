@@ -8,6 +8,10 @@ SRCS = \
 	mailfs/flags.c \
 	mailfs/box_mbox.c \
 	mailfs/box_mboxwrite.c \
+	mailfs/box_maildir.c \
+	mailfs/box_imap.c \
+	mailfs/imap_url.c \
+	mailfs/imap_tls.c \
 	mailfs/msg.c \
 	mailfs/part.c \
 	mailfs/hdr.c \
@@ -22,19 +26,23 @@ SRCS = \
 	mailfs/p9.c \
 	mailfs/srv_9p.c \
 	mailfs/plumb.c \
+	mailfs/p9dial.c \
+	mailfs/keys.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h
+HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/imap_url.h
 
 TESTSRCS = \
 	tests/check_main.c \
 	tests/check_mbox.c \
 	tests/check_model.c \
-	tests/check_files.c
+	tests/check_files.c \
+	tests/check_maildir.c
 
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
 DEBS = build-essential pkg-config libgmime-3.0-dev libetpan-dev libfuse3-dev fuse3 \
-	libssl-dev check 9base python3 clang libclang-rt-14-dev
+	libssl-dev check 9base python3 clang libclang-rt-14-dev \
+	dovecot-imapd openssl
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -42,7 +50,7 @@ CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(OPT) $(shell pkg-config --
 LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c mailfs/plumb.c,$(SRCS))
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c mailfs/plumb.c mailfs/p9dial.c mailfs/keys.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
 all: mailfs/mailfs

@@ -14,6 +14,10 @@ OFILES=\
 	mailfs/flags.o\
 	mailfs/box_mbox.o\
 	mailfs/box_mboxwrite.o\
+	mailfs/box_maildir.o\
+	mailfs/box_imap.o\
+	mailfs/imap_url.o\
+	mailfs/imap_tls.o\
 	mailfs/msg.o\
 	mailfs/part.o\
 	mailfs/hdr.o\
@@ -28,9 +32,11 @@ OFILES=\
 	mailfs/p9.o\
 	mailfs/srv_9p.o\
 	mailfs/plumb.o\
+	mailfs/p9dial.o\
+	mailfs/keys.o\
 	mailfs/main.o\
 
-HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h
+HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/imap_url.h
 
 all:V: $TARG
 

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "fns.h"
 
-static const Boxops *backends[] = {
+static const Boxops *backends[] = {	/* asked in this order */
+	&imapops,
+	&maildirops,
 	&mboxops,
 };
 
@@ -24,7 +27,7 @@ box_open(const char *path, const char *name)
 	const Boxops *ops = NULL;
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	if (!box_isurl(path) && stat(path, &st) < 0)
 		return seterr(errno, "%s: %s", path, strerror(errno)), NULL;
 	if (nextboxid > Maxboxid)
 		return seterr(EMFILE, "too many mailboxes opened"), NULL;
@@ -40,6 +43,7 @@ box_open(const char *path, const char *name)
 	b->path = xstrdup(path);
 	b->ops = ops;
 	b->nextid = 1;
+	b->notify = -1;
 	if (ops->open(b) < 0) {
 		free(b->msgs);
 		free(b->name);
@@ -51,6 +55,31 @@ box_open(const char *path, const char *name)
 	boxes = xrealloc(boxes, (nboxes + 1) * sizeof *boxes);
 	boxes[nboxes++] = b;
 	return b;
+}
+
+/* a mailbox named by a URL, not a path: "scheme://..." */
+int
+box_isurl(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz");
+
+	return n > 0 && strncmp(s + n, "://", 3) == 0;
+}
+
+static Passfn *passfn;
+
+void
+box_setpassfn(Passfn *fn)
+{
+	passfn = fn;
+}
+
+int
+box_password(const char *service, const char *server, const char *user, Buf *pw)
+{
+	if (passfn == NULL)
+		return seterr(EACCES, "no password for %s@%s: no key source", user, server);
+	return passfn(service, server, user, pw);
 }
 
 Box *
@@ -122,6 +151,8 @@ box_closeall(void)
 	for (size_t i = 0; i < nboxes; i++) {
 		Box *b = boxes[i];
 		b->ops->close(b);
+		if (b->notify >= 0)
+			close(b->notify);
 		free(b->msgs);
 		free(b->name);
 		free(b->path);

@@ -20,9 +20,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -339,6 +341,24 @@ mbox_unquote(Buf *dst, const char *p, size_t n)
 	}
 }
 
+/* mboxrd quoting, for a message that comes from a store without it */
+void
+mbox_quote(Buf *dst, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t ll = linelen(p + i, n - i), j = i;
+		while (j < i + ll && p[j] == '>')
+			j++;
+		if (i + ll - j >= 5 && memcmp(p + j, "From ", 5) == 0)
+			bufputc(dst, '>');
+		size_t end = i + ll < n ? i + ll + 1 : n;
+		bufadd(dst, p + i, end - i);
+		i = end;
+	}
+}
+
 /* wait until no live dotlock is held on path */
 static int
 dotlockwait(const char *path, int *tries)
@@ -564,6 +584,21 @@ fail:
 	return -1;
 }
 
+/* the directory, since a rewrite renames a new file over the old */
+static int
+mboxwatch(Box *b)
+{
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char *copy = xstrdup(b->path);
+
+	if (fd >= 0 && inotify_add_watch(fd, dirname(copy), IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_CREATE) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(copy);
+	return fd;
+}
+
 const Boxops mboxops = {
 	.name = "mbox",
 	.probe = mboxprobe,
@@ -572,5 +607,6 @@ const Boxops mboxops = {
 	.fetch = mboxfetch,
 	.sync = mbox_sync,
 	.remove = mbox_remove,
+	.watch = mboxwatch,
 	.quoted = 1,
 };

@@ -170,6 +170,31 @@ mailpath(const char *p)
 	return b.p;
 }
 
+/*
+ * What "open name" names: a URL or an absolute path as it is; beside a
+ * Maildir, its Maildir++ folder (".Sent" for Sent, ".a.b" for a/b);
+ * beside an IMAP folder, the server's folder of that name; else a
+ * mailbox under the mail directory.
+ */
+static char *
+openpath(const char *p)
+{
+	Box *first = box_byid(1);
+	Buf b = { 0 };
+
+	if (box_isurl(p) || p[0] == '/' || first == NULL)
+		return box_isurl(p) ? xstrdup(p) : mailpath(p);
+	char *sub;
+	if (first->ops == &maildirops && (sub = maildir_subfolder(first->path, p)) != NULL)
+		return sub;
+	if (first->ops == &imapops) {
+		const char *host = strstr(first->path, "://") + 3, *slash = strchr(host, '/');
+		bufprint(&b, "%.*s/%s", (int)((slash ? slash : host + strlen(host)) - first->path), first->path, p);
+		return b.p;
+	}
+	return mailpath(p);
+}
+
 /* open path [name]: the rules acme Mail relies on, "mbox name in use" first */
 static int
 popen_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
@@ -178,15 +203,16 @@ popen_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	(void)strict;
 	if (nf < 1 || nf > 2)
 		return seterr(EINVAL, "invalid arguments");
-	c->dest = mailpath(f[0]);
-	const char *slash = strrchr(c->dest, '/');
-	c->name = xstrdup(nf == 2 ? f[1] : slash ? slash + 1 : c->dest);
-	if (strchr(c->name, '/'))
+	c->dest = openpath(f[0]);
+	const char *slash = strrchr(f[0], '/');
+	const char *base = slash && slash[1] ? slash + 1 : f[0];
+	c->name = xstrdup(nf == 2 ? f[1] : base[0] == '.' && base[1] ? base + 1 : base);
+	if (strchr(c->name, '/') || !*c->name)
 		return seterr(EINVAL, "/ not allowed in mailbox name");
 	Box *b = box_byname(c->name);
 	if (b && strcmp(b->path, c->dest) != 0) {
 		char real[4096];
-		if (realpath(c->dest, real) == NULL || strcmp(real, b->path) != 0)
+		if (box_isurl(c->dest) || realpath(c->dest, real) == NULL || strcmp(real, b->path) != 0)
 			return seterr(EEXIST, "mbox name in use");
 	}
 	return 0;
@@ -212,7 +238,9 @@ openbox(Ctlcmd *c)
 
 	if (box_byname(c->name))
 		return 0;	/* the same name for the same path: nothing to do */
-	if (realpath(c->dest, real) == NULL)
+	if (box_isurl(c->dest))
+		snprintf(real, sizeof real, "%s", c->dest);
+	else if (realpath(c->dest, real) == NULL)
 		return seterr(errno, "%s: %s", c->dest, strerror(errno));
 	Box *b = box_open(real, c->name);
 	if (b == NULL)
@@ -255,8 +283,10 @@ static int
 save(Ctlcmd *c)
 {
 	Buf all = { 0 }, raw = { 0 }, env = { 0 };
-	int r = 0;
+	int r = 0, todir = maildir_isdir(c->dest);
 
+	if (box_isurl(c->dest))
+		return seterr(EINVAL, "save: copying to an IMAP folder is not supported; save to a file or Maildir");
 	for (size_t i = 0; i < c->nids && r == 0; i++) {
 		Msgent *m = box_msg(c->box, c->ids[i]);
 		if (m == NULL) {
@@ -265,13 +295,31 @@ save(Ctlcmd *c)
 		}
 		if ((r = c->box->ops->fetch(c->box, m, &raw, &env)) < 0)
 			break;
+		int quoted = c->box->ops->quoted;
+		if (todir) {	/* a Maildir takes each message as a file of its own, unquoted */
+			Buf plain = { 0 };
+			bufadd(&plain, "", 0);
+			if (quoted)
+				mbox_unquote(&plain, raw.p, raw.n);
+			r = maildir_append(c->dest, quoted ? plain.p : raw.p, quoted ? plain.n : raw.n);
+			buffree(&plain);
+			continue;
+		}
+		Msg *msg;
+		if (env.n == 0 && (msg = msg_get(c->box, c->ids[i])) != NULL) {
+			bufadd(&env, msg->env.p, msg->env.n);	/* the envelope the model made up */
+			msg_put(msg);
+		}
 		bufadd(&all, env.p, env.n);
-		bufadd(&all, raw.p, raw.n);
+		if (quoted)
+			bufadd(&all, raw.p, raw.n);
+		else
+			mbox_quote(&all, raw.p, raw.n);
 		if (raw.n == 0 || raw.p[raw.n - 1] != '\n')
 			bufputc(&all, '\n');
 		bufputc(&all, '\n');	/* the separator */
 	}
-	if (r == 0 && all.n) {
+	if (r == 0 && all.n && !todir) {
 		char *dir = xstrdup(c->dest), *slash = strrchr(dir, '/');
 		if (slash && slash != dir) {	/* $HOME/mail may not exist yet */
 			*slash = 0;

@@ -76,7 +76,8 @@ struct Msgent {
 	uint8_t		crlf;	/* lines end in CRLF in the store */
 	uint8_t		dirty;	/* flags were changed here: the store must learn them */
 	uint16_t	flags;	/* with dirty: the message's flags */
-	uint32_t	envhash;	/* of the envelope line: finds it again in a rewritten store */
+	uint32_t	envhash;	/* mbox: hash of the envelope line, to find it again in a
+				 * rewritten store; Maildir, IMAP: the backend's key */
 };
 
 enum {	/* message flags, bits in the order of the letters aDdfrsS */
@@ -110,10 +111,22 @@ struct Boxops {
 	int	(*fetch)(Box *b, const Msgent *m, Buf *raw, Buf *env);
 	/* take in mail delivered since the last look: new messages get numbers */
 	int	(*sync)(Box *b);
-	/* remove the messages with these numbers from the store and the index */
+	/*
+	 * Remove the messages with these numbers from the store and the
+	 * index, and store the flags of the dirty entries.
+	 */
 	int	(*remove)(Box *b, const uint32_t *ids, size_t n);
+	/*
+	 * Start noticing changes to the store, in the serving process (any
+	 * thread it needs starts here): a descriptor that polls readable
+	 * when the store may have changed, to be drained with read(), or
+	 * -1 when only a periodic look will tell.
+	 */
+	int	(*watch)(Box *b);
 	/* bodies carry mboxrd ">From " quoting, to be undone when decoding */
 	int	quoted;
+	/* Msgent.flags always holds the flags; else they are in the header */
+	int	indexflags;
 };
 
 struct Box {
@@ -130,6 +143,7 @@ struct Box {
 	time_t		mtime;	/* last change */
 	int		opened;	/* by a ctl open, so a ctl close may close it */
 	int		closed;	/* left the root; kept while fids may refer to it */
+	int		notify;	/* from Boxops.watch: -1 until watched, or none */
 };
 
 /* ---- message model ---- */

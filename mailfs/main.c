@@ -21,7 +21,7 @@ static int p9fd = -1;	/* the posted 9P service's socket */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-m mountpoint] [-s srvname] [mailbox]\n");
+	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-m mountpoint] [-s srvname] [-k keyfile] [-C cafile] [mailbox]\n");
 	exit(2);
 }
 
@@ -130,16 +130,18 @@ int
 main(int argc, char **argv)
 {
 	int c, foreground = 0, readonly = 0, trace = 0;
-	const char *mnt = NULL, *srvname = NULL;
+	const char *mnt = NULL, *srvname = NULL, *keyfile = NULL;
 	char dflt[PATH_MAX], path[PATH_MAX];
 
-	while ((c = getopt(argc, argv, "frDm:s:")) != -1)
+	while ((c = getopt(argc, argv, "frDm:s:k:C:")) != -1)
 		switch (c) {
 		case 'f': foreground = 1; break;
 		case 'r': readonly = 1; break;
 		case 'D': trace = 1; break;
 		case 'm': mnt = optarg; break;
 		case 's': srvname = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'C': imap_setca(optarg); break;
 		default: usage();
 		}
 	if (argc - optind > 1)
@@ -147,7 +149,9 @@ main(int argc, char **argv)
 	const char *box = optind < argc ? argv[optind] : defaultbox(dflt, sizeof dflt);
 	if (mnt == NULL && srvname == NULL)
 		srvname = "mail";	/* what acme Mail dials */
-	if (realpath(box, path) == NULL || access(path, R_OK) < 0) {
+	if (box_isurl(box))
+		snprintf(path, sizeof path, "%s", box);
+	else if (realpath(box, path) == NULL || access(path, R_OK) < 0) {
 		fprintf(stderr, "mailfs: %s: %s\n", box, strerror(errno));
 		return 1;
 	}
@@ -162,6 +166,7 @@ main(int argc, char **argv)
 	msg_init(0);
 	if (readonly)
 		ctl_readonly();
+	keys_init(keyfile);
 	if (box_open(path, "mbox") == NULL) {
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;

@@ -163,7 +163,7 @@ msg_flags(Msg *m)
 	Msgent *e = box_msg(m->box, m->id);
 	Hdr *h = part_hdr(m->parts[0]);
 
-	if (e && e->dirty)
+	if (e && (e->dirty || m->box->ops->indexflags))
 		return e->flags;
 	return flags_fromfields(hdr_get(h, "Status"), hdr_get(h, "X-Status"));
 }
@@ -180,7 +180,7 @@ msg_setflags(Box *b, uint32_t id, uint16_t set, uint16_t clear)
 
 	if (e == NULL)
 		return seterr(ENOENT, "no such message");
-	if (!e->dirty) {
+	if (!e->dirty && !b->ops->indexflags) {
 		if ((m = msg_get(b, id)) == NULL)
 			return -1;
 		e = box_msg(b, id);	/* msg_get may have moved nothing, but be sure */

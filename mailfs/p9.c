@@ -132,7 +132,7 @@ p9_unpack(const uint8_t *msg, size_t n, Fcall *f, char *strs, size_t nstrs)
 		f->nstat = get(&r, 2);
 		f->stat = getbytes(&r, f->nstat);
 		break;
-	/* the replies a client (plumb.c) reads */
+	/* the replies a client (p9dial.c) reads */
 	case Rversion:
 		f->msize = get(&r, 4);
 		f->version = getstr(&r);
@@ -164,6 +164,10 @@ p9_unpack(const uint8_t *msg, size_t n, Fcall *f, char *strs, size_t nstrs)
 		break;
 	case Rwrite:
 		f->count = get(&r, 4);
+		break;
+	case Rread:
+		f->count = get(&r, 4);
+		f->data = getbytes(&r, f->count);
 		break;
 	case Rclunk:
 		break;
@@ -276,7 +280,7 @@ p9_pack(const Fcall *f, uint8_t *buf, size_t max)
 	case Rremove:
 	case Rwstat:
 		break;
-	/* the requests a client (plumb.c) sends */
+	/* the requests a client (p9dial.c) sends */
 	case Tversion:
 		put(&w, f->msize, 4);
 		putstr(&w, f->version);
@@ -297,6 +301,11 @@ p9_pack(const Fcall *f, uint8_t *buf, size_t max)
 	case Topen:
 		put(&w, f->fid, 4);
 		put(&w, f->mode, 1);
+		break;
+	case Tread:
+		put(&w, f->fid, 4);
+		put(&w, f->offset, 8);
+		put(&w, f->count, 4);
 		break;
 	case Twrite:
 		put(&w, f->fid, 4);

@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include "fns.h"
 #include "p9.h"
@@ -118,75 +116,17 @@ message(Buf *out, Notice *n)
 	buffree(&path);
 }
 
-static int
-rpc(int fd, Fcall *t, Fcall *r, uint8_t *buf, size_t max, char *strs, size_t nstrs)
-{
-	size_t n = p9_pack(t, buf, max);
-	uint8_t size[4];
-
-	if (n == 0 || write(fd, buf, n) != (ssize_t)n || read(fd, size, 4) != 4)
-		return -1;
-	uint32_t m = size[0] | size[1] << 8 | size[2] << 16 | (uint32_t)size[3] << 24;
-	if (m < 7 || m > max)
-		return -1;
-	memcpy(buf, size, 4);
-	for (size_t got = 4; got < m;) {
-		ssize_t k = read(fd, buf + got, m - got);
-		if (k <= 0)
-			return -1;
-		got += k;
-	}
-	if (p9_unpack(buf, m, r, strs, nstrs) < 0 || r->type != t->type + 1)
-		return -1;
-	return 0;
-}
-
 /* dial the plumber and write msg to its send file; -1 if there is none */
 static int
 plumbsend(const Buf *msg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof sa.sun_path - 8], strs[8192];
-	static uint8_t buf[16384];
-	Fcall t, r;
+	static P9conn c;
 
-	if (srv_9p_nsdir(dir, sizeof dir) < 0)
+	if (p9c_dial(&c, "plumb") < 0)
 		return -1;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s/plumb", dir);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	struct timeval tv = { 5, 0 };	/* a stuck plumber must not stop us */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	int ok = 0;
-	memset(&t, 0, sizeof t);
-	t.type = Tversion, t.tag = NOTAG, t.msize = sizeof buf, t.version = "9P2000";
-	if (rpc(fd, &t, &r, buf, sizeof buf, strs, sizeof strs) == 0) {
-		memset(&t, 0, sizeof t);
-		t.type = Tattach, t.tag = 1, t.fid = 0, t.afid = NOFID, t.uname = getenv("USER") ? getenv("USER") : "none", t.aname = "";
-		ok = rpc(fd, &t, &r, buf, sizeof buf, strs, sizeof strs) == 0;
-	}
-	if (ok) {
-		memset(&t, 0, sizeof t);
-		t.type = Twalk, t.tag = 1, t.fid = 0, t.newfid = 1, t.nwname = 1, t.wname[0] = "send";
-		ok = rpc(fd, &t, &r, buf, sizeof buf, strs, sizeof strs) == 0 && r.nwqid == 1;
-	}
-	if (ok) {
-		memset(&t, 0, sizeof t);
-		t.type = Topen, t.tag = 1, t.fid = 1, t.mode = OWRITE;
-		ok = rpc(fd, &t, &r, buf, sizeof buf, strs, sizeof strs) == 0;
-	}
-	if (ok && msg->n < sizeof buf - Iohdr) {
-		memset(&t, 0, sizeof t);
-		t.type = Twrite, t.tag = 1, t.fid = 1, t.count = msg->n, t.data = (const uint8_t *)msg->p;
-		ok = rpc(fd, &t, &r, buf, sizeof buf, strs, sizeof strs) == 0;
-	}
-	close(fd);	/* the plumber clunks what a gone client left */
-	return ok ? 0 : -1;
+	int r = p9c_open(&c, 1, "send", OWRITE) == 0 ? p9c_write(&c, 1, msg->p, msg->n) : -1;
+	p9c_close(&c);
+	return r;
 }
 
 static void *

@@ -2,6 +2,9 @@
 #ifndef MAILFS_SRV_H
 #define MAILFS_SRV_H
 
+#include <stdint.h>
+#include <sys/types.h>
+
 /*
  * srv_fuse.c: mount on mnt and serve until unmounted or signalled; the
  * exit status.  serving, if not NULL, runs in the serving process once
@@ -22,6 +25,22 @@ void	srv_9p_serve(int lfd);
 void	srv_9p_unpost(void);
 void	srv_9p_conn(int fd);	/* one connection, in this thread, until it closes */
 int	srv_9p_nsdir(char *buf, size_t n);	/* the namespace directory, made if missing */
+
+/* p9dial.c: a client of the 9P services posted in the namespace */
+typedef struct P9conn P9conn;
+struct P9conn {
+	int	fd;
+	uint8_t	buf[16384];
+	char	strs[8192];
+};
+int	p9c_dial(P9conn *c, const char *name);	/* attaches fid 0 */
+int	p9c_open(P9conn *c, uint32_t fid, const char *name, int mode);
+int	p9c_write(P9conn *c, uint32_t fid, const void *p, size_t n);
+ssize_t	p9c_read(P9conn *c, uint32_t fid, void *p, size_t n);
+void	p9c_close(P9conn *c);
+
+/* keys.c: passwords for the backends, from a key file or factotum */
+void	keys_init(const char *file);	/* NULL: the default file */
 
 /* plumb.c: new and deleted messages announced to the plumber's seemail */
 void	plumb_start(void);

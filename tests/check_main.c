@@ -92,6 +92,7 @@ main(void)
 	SRunner *sr = srunner_create(mbox_suite());
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, files_suite());
+	srunner_add_suite(sr, maildir_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -61,6 +61,10 @@ step "new mail plumbed to acme Mail" python3 tests/t-plumb.py mailfs/mailfs
 step "acme launcher" tests/t-acme.sh
 step "deletes that lose nothing" tests/t-delete.sh mailfs/mailfs
 step "deletes, sanitized" tests/t-delete.sh build/asan/mailfs
+step "a Maildir: flags in names, deletes that unlink only what was asked" tests/t-maildir.sh mailfs/mailfs
+step "Maildir, sanitized" tests/t-maildir.sh build/asan/mailfs
+step "IMAP folders on a real Dovecot" python3 tests/t-imap.py mailfs/mailfs
+step "IMAP, sanitized" python3 tests/t-imap.py build/asan/mailfs
 step "scripting tools" tests/t-tools.sh mailfs/mailfs
 step "README commands" tests/t-readme.sh
 echo

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""An IMAP folder served as the upas/fs tree, against a real Dovecot.
+
+tests/dovecot.sh starts a throw-away Dovecot on loopback; the sample
+mailbox is loaded into alice's INBOX.  mailfs mounts
+imap://alice@127.0.0.1:PORT/INBOX with a 0600 key file and must show
+the same messages as the sample mbox mounted beside it (every file that
+does not depend on the store: subjects, addresses, bodies, parts), then:
+a part read, flags stored on the server, a delete expunged on the
+server with the other numbers kept, mail appended while mounted shown
+(IDLE; and polling on a server without IDLE), a dropped connection
+survived, the on-disk cache filled, a wrong password and an untrusted
+certificate refused with one line, imaps with the private CA, and the
+same tree over 9P.  usage: t-imap.py MAILFS
+"""
+import imaplib, os, shutil, socket, ssl, struct, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import p9client as p9
+import tap as tap_
+
+top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+tap = tap_.Tap()
+check = tap.check
+# files whose content does not depend on how the message was stored
+SAME = ["subject", "from", "to", "cc", "replyto", "date", "type", "filename",
+        "disposition", "messageid", "inreplyto", "body", "mimeheader", "header"]
+
+
+asked = []
+
+
+def factotum_conn(conn, password):
+    """A stand-in factotum's rpc file (factotum(4)): start, then read gives 'ok user password'."""
+    buf, state = b"", "idle"
+    try:
+        while True:
+            while len(buf) < 4 or len(buf) < struct.unpack_from("<I", buf)[0]:
+                d = conn.recv(65536)
+                if not d:
+                    return
+                buf += d
+            size = struct.unpack_from("<I", buf)[0]
+            t, buf = p9.unpack(buf[:size]), buf[size:]
+            if t.type == p9.Tversion:
+                r = p9.Fcall(p9.Rversion, t.tag, msize=t.msize, version="9P2000")
+            elif t.type == p9.Tattach:
+                r = p9.Fcall(p9.Rattach, t.tag, qid=p9.Qid(0x80, 0, 0))
+            elif t.type == p9.Twalk:
+                ok = list(t.wname) == ["rpc"]
+                r = p9.Fcall(p9.Rwalk, t.tag, wqid=[p9.Qid(0, 0, 1)]) if ok else \
+                    p9.Fcall(p9.Rerror, t.tag, ename="file does not exist")
+            elif t.type == p9.Topen:
+                r = p9.Fcall(p9.Ropen, t.tag, qid=p9.Qid(0, 0, 1), iounit=0)
+            elif t.type == p9.Twrite:
+                req = bytes(t.data).decode()
+                if req.startswith("start "):
+                    asked.append(req)
+                    state = "started"
+                elif req == "read" and state == "started":
+                    state = "reading"
+                r = p9.Fcall(p9.Rwrite, t.tag, count=len(t.data))
+            elif t.type == p9.Tread:
+                data = {"started": b"ok", "reading": ("ok alice %s" % password).encode()}.get(state, b"error phase")
+                r = p9.Fcall(p9.Rread, t.tag, data=data)
+            elif t.type == p9.Tclunk:
+                r = p9.Fcall(p9.Rclunk, t.tag)
+            else:
+                r = p9.Fcall(p9.Rerror, t.tag, ename="not here")
+            conn.sendall(p9.pack(r))
+    finally:
+        conn.close()
+
+
+def factotum(path, password):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    s.listen(8)
+
+    def loop():
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=factotum_conn, args=(c, password), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+    return s
+
+
+def dovecot(d, *extra):
+    out = subprocess.run([os.path.join(top, "tests/dovecot.sh"), "start", d] + list(extra),
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit("Bail out! dovecot did not start: " + out.stdout + out.stderr)
+    env = {}
+    for line in out.stdout.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            env[k.strip()] = v.strip().strip("'\"")
+    return env
+
+
+def imap(env):
+    c = imaplib.IMAP4("127.0.0.1", int(env["IMAP_PORT"]))
+    c.login("alice", "secret")
+    c.select("INBOX")
+    return c
+
+
+def mount(mailfs, mnt, url, args, env):
+    p = subprocess.run([mailfs] + args + ["-m", mnt, url], capture_output=True, text=True, env=env, timeout=120)
+    return p.returncode, p.stderr.strip()
+
+
+def umount(mnt):
+    subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if not os.path.ismount(mnt):
+            return
+        time.sleep(0.1)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        return "error: %s" % e
+
+
+def tree(root):
+    """every file of a message directory, to any depth: {relative path: content}"""
+    out = {}
+    if not os.path.isdir(root):
+        return {".": "missing"}
+    stack = [""]
+    while stack:	# not recursive: a test message nests 1000 deep
+        rel = stack.pop()
+        for name in sorted(os.listdir(os.path.join(root, rel))):
+            p = os.path.join(rel, name)
+            if os.path.isdir(os.path.join(root, p)):
+                stack.append(p)
+            elif name in SAME:
+                out[p] = read(os.path.join(root, p))
+    return out
+
+
+def nums(d):
+    return sorted(int(n) for n in os.listdir(d) if n.isdigit())
+
+
+def waitfor(cond, secs):
+    end = time.time() + secs
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return cond()
+
+
+def main():
+    mailfs = sys.argv[1]
+    tmp = tempfile.mkdtemp()
+    d = os.path.join(tmp, "dovecot")
+    env = dovecot(d)
+    home = os.path.join(tmp, "home")
+    os.mkdir(home)
+    penv = dict(os.environ, HOME=home, XDG_CACHE_HOME=os.path.join(home, "cache"), TZ="UTC",
+                NAMESPACE=os.path.join(tmp, "ns"))
+    keys = os.path.join(home, "keys")
+    with open(keys, "w") as f:
+        f.write("key proto=pass service=imap server=127.0.0.1 user=alice !password=secret\n")
+    os.chmod(keys, 0o600)
+    subprocess.run([sys.executable, os.path.join(top, "tests/imapload.py"),
+                    os.path.join(top, "testdata/sample.mbox"), env["IMAP_MAILDIR"]], check=True)
+    port = env["IMAP_PORT"]
+    url = "imap://alice@127.0.0.1:%s/INBOX" % port
+    mnt, ref = os.path.join(tmp, "mnt"), os.path.join(tmp, "ref")
+    os.mkdir(mnt)
+    os.mkdir(ref)
+    box = os.path.join(tmp, "sample.mbox")
+    shutil.copy(os.path.join(top, "testdata/sample.mbox"), box)
+    try:
+        rc, err = mount(mailfs, mnt, url, ["-k", keys], penv)
+        check("mailfs mounts an IMAP folder", rc == 0, err)
+        rc, err = mount(mailfs, ref, box, [], penv)	# a copy: ctl open needs a writable mount
+        want, got = nums(os.path.join(ref, "mbox")), nums(os.path.join(mnt, "mbox"))
+        check("the folder lists every message (%d)" % len(want), got == want, "%s vs %s" % (got, want))
+        diff = []
+        for n in want:
+            a = tree(os.path.join(ref, "mbox", str(n)))
+            b = tree(os.path.join(mnt, "mbox", str(n)))
+            diff += ["%d/%s" % (n, k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        check("every message's files and parts equal the mbox's", not diff, "\n".join(diff[:10]))
+        parts = [n for n in want if os.path.isdir(os.path.join(mnt, "mbox", str(n), "2"))]
+        check("a part's body reads", parts and read(os.path.join(mnt, "mbox", str(parts[0]), "2", "body"))
+              == read(os.path.join(ref, "mbox", str(parts[0]), "2", "body")))
+        info = read(os.path.join(mnt, "mbox", "1", "info"))
+        check("info carries the keyed lines", isinstance(info, bytes) and b"\nsubject " in b"\n" + info, info)
+
+        c = imap(env)
+        typ, data = c.uid("SEARCH", None, "ALL")
+        uids = data[0].split()
+        with open(os.path.join(mnt, "mbox", "ctl"), "w") as f:
+            f.write("read 1\n")
+        typ, data = c.uid("FETCH", uids[0], "(FLAGS)")
+        check("'read 1' stores \\Seen on the server", b"\\Seen" in data[0], data)
+        check("the flags file shows it", b"s" in read(os.path.join(mnt, "mbox", "1", "flags")))
+        with open(os.path.join(mnt, "mbox", "2", "flags"), "w") as f:
+            f.write("+f")
+        typ, data = c.uid("FETCH", uids[1], "(FLAGS)")
+        check("writing +f to a flags file stores \\Flagged", b"\\Flagged" in data[0], data)
+
+        with open(os.path.join(mnt, "ctl"), "w") as f:
+            f.write("delete mbox 3\n")
+        c.noop()
+        typ, data = c.uid("SEARCH", None, "ALL")
+        check("a delete expunges that message on the server", data[0].split() == uids[:2] + uids[3:], data)
+        check("the others keep their numbers", nums(os.path.join(mnt, "mbox")) == [n for n in want if n != 3])
+
+        msg = b"From: carol@example.org\r\nSubject: appended while mounted\r\n\r\nhello\r\n"
+        c.append("INBOX", None, None, msg)
+        new = max(want) + 1
+        check("mail appended while mounted shows (IDLE)",
+              waitfor(lambda: os.path.exists(os.path.join(mnt, "mbox", str(new))), 10))
+        check("with its subject", read(os.path.join(mnt, "mbox", str(new), "subject")) == b"appended while mounted")
+
+        subprocess.run([os.path.join(top, "tests/dovecot.sh"), "drop", d], check=True)
+        time.sleep(0.5)
+        c = imap(env)
+        with open(os.path.join(mnt, "mbox", "ctl"), "w") as f:
+            f.write("replied 2\n")
+        typ, data = c.uid("FETCH", uids[1], "(FLAGS)")
+        check("a dropped connection is made again: 'replied 2' reaches the server",
+              b"\\Answered" in data[0], data)
+        check("numbers are the same after it", nums(os.path.join(mnt, "mbox")) == [n for n in want if n != 3] + [new])
+
+        # every test mailbox as a folder of its own, opened through the root ctl
+        diff, opened = [], 0
+        for name in sorted(os.listdir(os.path.join(top, "testdata/boxes"))):
+            if not name.endswith(".mbox") or name == "format-empty.mbox":
+                continue
+            folder = name[:-5]
+            orig = os.path.join(top, "testdata/boxes", name)
+            subprocess.run([sys.executable, os.path.join(top, "tests/imapload.py"), orig,
+                            os.path.join(env["IMAP_MAILDIR"], "." + folder)], check=True)
+            # the reference: Dovecot serves NUL bytes as 0x80 (IMAP allows no NUL), so the same here
+            src = os.path.join(tmp, name)
+            with open(orig, "rb") as f, open(src, "wb") as g:
+                g.write(f.read().replace(b"\0", b"\x80"))
+            try:
+                with open(os.path.join(mnt, "ctl"), "w") as f:
+                    f.write("open %s\n" % folder)
+                with open(os.path.join(ref, "ctl"), "w") as f:
+                    f.write("open %s %s\n" % (src, folder))
+            except OSError as e:
+                diff.append("%s: open: %s" % (folder, e))
+                continue
+            opened += 1
+            rn, mn = nums(os.path.join(ref, folder)), nums(os.path.join(mnt, folder))
+            if rn != mn:
+                diff.append("%s: listing %s vs %s" % (folder, mn, rn))
+            for n in rn:
+                a = tree(os.path.join(ref, folder, str(n)))
+                b = tree(os.path.join(mnt, folder, str(n)))
+                diff += ["%s/%d/%s" % (folder, n, k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        check("'open NAME' opens the server's folder NAME (%d of them)" % opened, opened >= 20, diff[:3])
+        check("each test mailbox as an IMAP folder serves the files of its mbox", not diff, "\n".join(diff[:10]))
+
+        cache = os.path.join(home, "cache", "mailfs", "imap")
+        files = [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs]
+        check("fetched messages are in the on-disk cache", len(files) >= len(want) - 1, files[:3])
+        check("cache files are private", files and all(os.stat(f).st_mode & 0o077 == 0 for f in files))
+        umount(mnt)
+
+        # over 9P too
+        srv = tap_.post(mailfs, ["-k", keys, url], penv["NAMESPACE"], "imaptest", penv)
+        try:
+            cl = p9.connect(os.path.join(penv["NAMESPACE"], "imaptest"))
+            fid, _ = cl.walkto("mbox/1/subject")
+            cl.open(fid)
+            check("over 9P the same subject", cl.read(fid, 0, 8192) == read(os.path.join(ref, "mbox", "1", "subject")))
+        except Exception as e:
+            check("over 9P the same subject", False, e)
+        tap_.stop(srv)
+
+        bad = os.path.join(home, "badkeys")
+        with open(bad, "w") as f:
+            f.write("key proto=pass service=imap server=127.0.0.1 user=alice !password=wrong\n")
+        os.chmod(bad, 0o600)
+        t = time.time()
+        rc, err = mount(mailfs, mnt, url, ["-k", bad], penv)
+        check("a wrong password is refused, one line", rc != 0 and "login refused" in err and "\n" not in err, err)
+        check("... within 10 s", time.time() - t < 10)
+        os.chmod(bad, 0o644)
+        rc, err = mount(mailfs, mnt, url, ["-k", bad], penv)
+        check("a key file others may read is refused", rc != 0 and "chmod 600" in err, err)
+        rc, err = mount(mailfs, mnt, "imap://alice@127.0.0.1:%s/Nonesuch" % port, ["-k", keys], penv)
+        check("a missing folder is one clear line", rc != 0 and "no such folder" in err, err)
+
+        # no key file: the password comes from a posted factotum
+        os.makedirs(penv["NAMESPACE"], exist_ok=True)
+        fs = factotum(os.path.join(penv["NAMESPACE"], "factotum"), "secret")
+        rc, err = mount(mailfs, mnt, url, ["-k", os.path.join(home, "nokeys")], penv)
+        check("with no key file, factotum's key logs in", rc == 0, err)
+        check("factotum was asked for proto=pass with server and user",
+              asked and "proto=pass" in asked[0] and "server=127.0.0.1" in asked[0] and "user=alice" in asked[0], asked)
+        umount(mnt)
+        fs.close()
+        os.unlink(os.path.join(penv["NAMESPACE"], "factotum"))
+        rc, err = mount(mailfs, mnt, url, ["-k", os.path.join(home, "nokeys")], penv)
+        check("with neither, one line says where a key goes", rc != 0 and "no password for alice@127.0.0.1" in err
+              and "\n" not in err, err)
+
+        surl = "imaps://alice@127.0.0.1:%s/INBOX" % env["IMAPS_PORT"]
+        rc, err = mount(mailfs, mnt, surl, ["-k", keys], penv)
+        check("imaps with an unknown CA is refused", rc != 0 and "certificate not trusted" in err, err)
+        if rc == 0:
+            umount(mnt)
+        skeys = os.path.join(home, "skeys")
+        with open(skeys, "w") as f:
+            f.write("key proto=pass service=imaps server=127.0.0.1 user=alice !password=secret\n")
+        os.chmod(skeys, 0o600)
+        rc, err = mount(mailfs, mnt, surl, ["-k", skeys, "-C", env["IMAP_CA"]], penv)
+        check("imaps with the private CA mounts", rc == 0, err)
+        check("and lists the folder", rc == 0 and len(nums(os.path.join(mnt, "mbox"))) == len(want))
+        umount(mnt)
+        subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", d])
+
+        # a server without IDLE: the periodic look finds new mail
+        d2 = os.path.join(tmp, "dovecot2")
+        env2 = dovecot(d2, "noidle")
+        url2 = "imap://alice@127.0.0.1:%s/INBOX" % env2["IMAP_PORT"]
+        rc, err = mount(mailfs, mnt, url2, ["-k", keys], penv)
+        check("a server without IDLE mounts", rc == 0, err)
+        c2 = imap(env2)
+        c2.append("INBOX", None, None, msg)
+        check("and its new mail shows by polling",
+              waitfor(lambda: os.path.exists(os.path.join(mnt, "mbox", "1")), 25))
+        umount(mnt)
+        subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", d2])
+    finally:
+        umount(mnt)
+        umount(ref)
+        for x in (d, os.path.join(tmp, "dovecot2")):
+            if os.path.isdir(x):
+                subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", x], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tap.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
