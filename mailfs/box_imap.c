@@ -34,6 +34,7 @@ enum {
 	Timeout = 60,		/* seconds a server may keep us waiting */
 	Readahead = 64,		/* messages fetched in one round trip */
 	Readbytes = 8 << 20,	/* ... or this many bytes */
+	Hdrrun = 256,		/* headers fetched in one round trip */
 	Idlesecs = 25 * 60,	/* RFC 2177: renew IDLE within 29 minutes */
 };
 
@@ -48,6 +49,8 @@ struct Imap {
 	char	*cache;		/* directory of cached messages, or NULL */
 	uint64_t	cached;	/* bytes in it */
 	int	evfd;		/* the watcher's: written by the idler */
+	uint32_t	hdruid[Hdrrun];	/* the last run of headers fetched, by UID */
+	Buf	hdr[Hdrrun];
 	pthread_t	idler;
 	int	idling;
 };
@@ -552,6 +555,8 @@ imapclose(Box *b)
 	}
 	hangup(im);
 	imap_freeurl(&im->u);
+	for (int i = 0; i < Hdrrun; i++)
+		buffree(&im->hdr[i]);
 	free(im->cache);
 	free(im);
 	b->aux = NULL;
@@ -630,6 +635,66 @@ imapfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	if (cacheget(im, m->envhash, raw) == 0)
 		return 0;
 	return fetchrun(b, m - b->msgs, raw);
+}
+
+/*
+ * The header alone, for the files made from it: from the cache if the
+ * whole message is there, else from the last run of headers, else a
+ * new run of them from this message on (BODY.PEEK[HEADER]), so reading
+ * the subjects of a folder costs a round trip per Hdrrun messages and
+ * none of their bodies.
+ */
+static int
+imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
+{
+	Imap *im = b->aux;
+	size_t i = m - b->msgs;
+
+	*whole = 0;
+	if (cacheget(im, m->envhash, raw) == 0)
+		return *whole = 1, 0;
+	for (int k = 0; k < Hdrrun; k++)
+		if (im->hdruid[k] == m->envhash && im->hdr[k].n) {
+			keep(raw, im->hdr[k].p, im->hdr[k].n);
+			return 0;
+		}
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t k = i; k < b->nmsgs && k < i + Hdrrun; k++)
+		mailimap_set_add_single(set, b->msgs[k].envhash);
+	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(t,
+		mailimap_fetch_att_new_body_peek_section(mailimap_section_new_header()));
+	Fetch f = { set, t, NULL };
+	int lib, r = run(im, opfetch, &f, &lib), n = 0, found = 0;
+	if (r == 0 && lib != MAILIMAP_NO_ERROR)
+		r = imaperr(im, lib, "fetching headers");
+	for (int k = 0; k < Hdrrun; k++) {
+		im->hdruid[k] = 0;
+		bufreset(&im->hdr[k]);
+	}
+	for (clistiter *c = r == 0 && f.result ? clist_begin(f.result) : NULL; c && n < Hdrrun; c = clist_next(c)) {
+		Msgent e;
+		const char *h;
+		size_t len;
+		uint32_t uid = entryof(clist_content(c), &e, &h, &len);
+		if (uid == 0 || h == NULL)
+			continue;
+		im->hdruid[n] = uid;
+		bufadd(&im->hdr[n], h, len);
+		if (uid == m->envhash) {
+			keep(raw, h, len);
+			found = 1;
+		}
+		n++;
+	}
+	if (r == 0 && !found)
+		r = seterr(ENOENT, "%s: message %u is gone from the server", im->u.text, m->envhash);
+	if (f.result)
+		mailimap_fetch_list_free(f.result);
+	mailimap_fetch_type_free(t);
+	mailimap_set_free(set);
+	return r;
 }
 
 typedef struct Search Search;
@@ -929,6 +994,7 @@ const Boxops imapops = {
 	.open = imapopen,
 	.close = imapclose,
 	.fetch = imapfetch,
+	.fetchhdr = imapfetchhdr,
 	.sync = imapsync,
 	.remove = imapremove,
 	.watch = imapwatch,

@@ -109,6 +109,12 @@ struct Boxops {
 	 * line with its LF, or nothing when the store has none.
 	 */
 	int	(*fetch)(Box *b, const Msgent *m, Buf *raw, Buf *env);
+	/*
+	 * Optional, where bytes are dear (IMAP): the header block alone,
+	 * its blank line included; *whole is set if raw got the whole
+	 * message instead (a local copy was at hand).
+	 */
+	int	(*fetchhdr)(Box *b, const Msgent *m, Buf *raw, int *whole);
 	/* take in mail delivered since the last look: new messages get numbers */
 	int	(*sync)(Box *b);
 	/*
@@ -182,6 +188,7 @@ struct Msg {
 	Buf	env;		/* envelope line with LF, or synthesized */
 	size_t	hdrlen;		/* bytes of raw in the header, blank line excluded */
 	size_t	bodyoff;	/* offset of the body in raw */
+	int	partial;	/* raw is the header alone, from Boxops.fetchhdr: see msg_whole */
 	int64_t	date;		/* seconds; see msg_date() */
 	void	*gm;		/* GMimeMessage: of the header only until full */
 	int	full;		/* gm is the whole message and parts[] complete */

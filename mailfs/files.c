@@ -16,40 +16,47 @@ static Gen genbcc, gencc, genfrom, genreplyto, gensender, gento, genbody, gendat
 	genmimeheader, genraw, genrawbody, genrawheader, genrawunix, gensize,
 	gensubject, gentype, genunixdate, genunixheader;
 
-/* listed in this order, before the numbered parts */
+/*
+ * Listed in this order, before the numbered parts.  Whole: made from
+ * the message's bytes, not its header alone (the others are made from
+ * these, or from the header), so a store that gave only the header
+ * must give the rest first.
+ */
+enum { Header, Whole };
 static const struct {
 	const char	*name;
 	int	mode;
 	int	where;
 	Gen	*gen;
+	int	whole;
 } files[] = {
-	{ "bcc",	0444, Ftop | Fpart, genbcc },
-	{ "body",	0444, Ftop | Fpart, genbody },
-	{ "cc",		0444, Ftop | Fpart, gencc },
-	{ "date",	0444, Ftop | Fpart, gendate },
-	{ "digest",	0444, Ftop | Fpart, gendigest },
-	{ "disposition",0444, Ftop | Fpart, gendisposition },
-	{ "filename",	0444, Ftop | Fpart, genfilename },
-	{ "flags",	0666, Ftop, genflags },
-	{ "from",	0444, Ftop | Fpart, genfrom },
-	{ "header",	0444, Ftop | Fpart, genheader },
-	{ "info",	0444, Ftop | Fpart, geninfo },
-	{ "inreplyto",	0444, Ftop | Fpart, geninreplyto },
-	{ "lines",	0444, Ftop | Fpart, genlines },
-	{ "messageid",	0444, Ftop | Fpart, genmessageid },
-	{ "mimeheader",	0444, Ftop | Fpart, genmimeheader },
-	{ "raw",	0444, Ftop | Fpart, genraw },
-	{ "rawbody",	0444, Ftop | Fpart, genrawbody },
-	{ "rawheader",	0444, Ftop | Fpart, genrawheader },
-	{ "rawunix",	0444, Ftop, genrawunix },
-	{ "replyto",	0444, Ftop | Fpart, genreplyto },
-	{ "sender",	0444, Ftop | Fpart, gensender },
-	{ "size",	0444, Ftop | Fpart, gensize },
-	{ "subject",	0444, Ftop | Fpart, gensubject },
-	{ "to",		0444, Ftop | Fpart, gento },
-	{ "type",	0444, Ftop | Fpart, gentype },
-	{ "unixdate",	0444, Ftop, genunixdate },
-	{ "unixheader",	0444, Ftop, genunixheader },
+	{ "bcc",	0444, Ftop | Fpart, genbcc, Header },
+	{ "body",	0444, Ftop | Fpart, genbody, Whole },
+	{ "cc",		0444, Ftop | Fpart, gencc, Header },
+	{ "date",	0444, Ftop | Fpart, gendate, Header },
+	{ "digest",	0444, Ftop | Fpart, gendigest, Whole },
+	{ "disposition",0444, Ftop | Fpart, gendisposition, Header },
+	{ "filename",	0444, Ftop | Fpart, genfilename, Header },
+	{ "flags",	0666, Ftop, genflags, Header },
+	{ "from",	0444, Ftop | Fpart, genfrom, Header },
+	{ "header",	0444, Ftop | Fpart, genheader, Header },
+	{ "info",	0444, Ftop | Fpart, geninfo, Whole },
+	{ "inreplyto",	0444, Ftop | Fpart, geninreplyto, Header },
+	{ "lines",	0444, Ftop | Fpart, genlines, Whole },
+	{ "messageid",	0444, Ftop | Fpart, genmessageid, Header },
+	{ "mimeheader",	0444, Ftop | Fpart, genmimeheader, Whole },
+	{ "raw",	0444, Ftop | Fpart, genraw, Whole },
+	{ "rawbody",	0444, Ftop | Fpart, genrawbody, Whole },
+	{ "rawheader",	0444, Ftop | Fpart, genrawheader, Whole },
+	{ "rawunix",	0444, Ftop, genrawunix, Whole },
+	{ "replyto",	0444, Ftop | Fpart, genreplyto, Header },
+	{ "sender",	0444, Ftop | Fpart, gensender, Header },
+	{ "size",	0444, Ftop | Fpart, gensize, Whole },
+	{ "subject",	0444, Ftop | Fpart, gensubject, Header },
+	{ "to",		0444, Ftop | Fpart, gento, Header },
+	{ "type",	0444, Ftop | Fpart, gentype, Header },
+	{ "unixdate",	0444, Ftop, genunixdate, Header },
+	{ "unixheader",	0444, Ftop, genunixheader, Header },
 };
 
 int
@@ -90,6 +97,8 @@ file_content(Part *p, int kind)
 {
 	if (kind < 1 || kind > (int)nelem(files))
 		return seterr(ENOENT, "file does not exist"), NULL;
+	if (p->files[kind] == NULL && files[kind - 1].whole && msg_whole(p->msg) < 0)
+		return NULL;
 	if (p->files[kind] == NULL) {
 		Buf b = { 0 };
 		files[kind - 1].gen(&b, p);
@@ -105,7 +114,7 @@ file_gen(Buf *out, Part *p, int kind)
 {
 	if (p->files[kind])
 		bufadd(out, p->files[kind]->p, p->files[kind]->n);
-	else
+	else if (!files[kind - 1].whole || msg_whole(p->msg) == 0)
 		files[kind - 1].gen(out, p);
 }
 

@@ -84,6 +84,7 @@ void	imap_setca(const char *file);	/* trust this CA (a PEM file) for imaps://, n
 void	msg_init(size_t cachebytes);
 Msg	*msg_get(Box *b, uint32_t id);	/* counted reference; release with msg_put */
 void	msg_put(Msg *m);
+int	msg_whole(Msg *m);	/* raw is the whole message from here on */
 Part	*msg_part(Msg *m, uint32_t idx);	/* NULL if no such part */
 void	msg_charge(Msg *m, size_t n);
 void	msg_flush(void);

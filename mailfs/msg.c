@@ -98,7 +98,12 @@ load(Msg *m)
 
 	if (e == NULL)
 		return seterr(ENOENT, "no such message");
-	if (m->box->ops->fetch(m->box, e, &m->raw, &m->env) < 0)
+	if (m->box->ops->fetchhdr) {
+		int whole = 0;
+		if (m->box->ops->fetchhdr(m->box, e, &m->raw, &whole) < 0)
+			return -1;
+		m->partial = !whole;
+	} else if (m->box->ops->fetch(m->box, e, &m->raw, &m->env) < 0)
 		return -1;
 	if (m->raw.cap == 0)
 		bufadd(&m->raw, "", 0);
@@ -106,6 +111,42 @@ load(Msg *m)
 	m->date = e->date;
 	if (part_build(m) < 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * A message loaded from its header alone gets the rest.  What was made
+ * from the header (the top Part's fields, the envelope made up for a
+ * store without one) stays as it is.
+ */
+int
+msg_whole(Msg *m)
+{
+	Msgent *e = box_msg(m->box, m->id);
+	Buf raw = { 0 }, env = { 0 };
+
+	if (!m->partial)
+		return 0;
+	if (e == NULL)
+		return seterr(ENOENT, "no such message");
+	if (m->box->ops->fetch(m->box, e, &raw, &env) < 0) {
+		buffree(&raw);
+		buffree(&env);
+		return -1;
+	}
+	if (raw.cap == 0)
+		bufadd(&raw, "", 0);
+	if (raw.n > m->raw.n)
+		msg_charge(m, raw.n - m->raw.n);
+	buffree(&m->raw);
+	m->raw = raw;
+	if (env.n) {
+		buffree(&m->env);
+		m->env = env;
+	} else
+		buffree(&env);
+	splithead(m);
+	m->partial = 0;
 	return 0;
 }
 

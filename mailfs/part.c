@@ -174,6 +174,10 @@ part_full(Msg *m)
 
 	if (m->full)
 		return 0;
+	if (msg_whole(m) < 0)
+		return -1;
+	p = m->raw.p;
+	n = m->raw.n;
 	if (m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
 		mbox_unquote(&unq, p, n);
 		p = unq.p;

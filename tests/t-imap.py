@@ -181,6 +181,12 @@ def main():
         rc, err = mount(mailfs, mnt, url, ["-k", keys], penv)
         check("mailfs mounts an IMAP folder", rc == 0, err)
         rc, err = mount(mailfs, ref, box, [], penv)	# a copy: ctl open needs a writable mount
+        cache = os.path.join(home, "cache", "mailfs", "imap")
+        cachefiles = lambda: [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs]
+        subj = [read(os.path.join(mnt, "mbox", n, "subject")) for n in sorted(os.listdir(os.path.join(mnt, "mbox"))) if n.isdigit()]
+        want = [read(os.path.join(ref, "mbox", n, "subject")) for n in sorted(os.listdir(os.path.join(ref, "mbox"))) if n.isdigit()]
+        check("subjects read from headers alone", subj == want, subj)
+        check("... and no message body was fetched for them", cachefiles() == [], cachefiles()[:3])
         want, got = nums(os.path.join(ref, "mbox")), nums(os.path.join(mnt, "mbox"))
         check("the folder lists every message (%d)" % len(want), got == want, "%s vs %s" % (got, want))
         diff = []
@@ -264,8 +270,7 @@ def main():
         check("'open NAME' opens the server's folder NAME (%d of them)" % opened, opened >= 20, diff[:3])
         check("each test mailbox as an IMAP folder serves the files of its mbox", not diff, "\n".join(diff[:10]))
 
-        cache = os.path.join(home, "cache", "mailfs", "imap")
-        files = [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs]
+        files = cachefiles()
         check("fetched messages are in the on-disk cache", len(files) >= len(want) - 1, files[:3])
         check("cache files are private", files and all(os.stat(f).st_mode & 0o077 == 0 for f in files))
         umount(mnt)
