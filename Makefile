@@ -80,6 +80,7 @@ check: all build/check build/asan/mailfs build/asan/check
 
 bench: all
 	tests/bench/run.sh
+	tests/bench/imap.sh mailfs/mailfs
 
 # Install the Debian packages mailfs needs to build and test.
 deps:

@@ -103,7 +103,9 @@ fetch >"$I/fetch.out"
 cat "$I/fetch.out"
 nfetch=$(sed -n 's/.*, \([0-9]*\) messages$/\1/p' "$I/fetch.out")
 [[ $nfetch == "$nload" ]] || fail "FETCH lists $nfetch messages, $nload were loaded"
-fetch --all | grep '^fetch-all'
+fetch --all | grep '^fetch-all' | tee "$I/fetchall.out"
+floor_list=$(sed -n 's/^fetch-list: \([0-9.]*\) s.*/\1/p' "$I/fetch.out")
+floor_all=$(sed -n 's/^fetch-all: \([0-9.]*\) s.*/\1/p' "$I/fetchall.out")
 
 # 3. the Maildir copy for mailfs's Maildir backend; a stamp of the
 # mbox's size and mtime says whether the copy is current
@@ -123,6 +125,7 @@ fi
 # (LABEL-mount-ls), then reading every info with readall
 # (LABEL-read-info), then unmount.  Prints the figures; a failure is
 # reported and the run goes on.
+declare -A ML RI	# by label: mount + ls, read every info (seconds)
 bench_mount() {
 	local label=$1 src=$2 t0 t1 n
 	shift 2
@@ -139,13 +142,15 @@ bench_mount() {
 	t1=$EPOCHREALTIME
 	grep -x '[1-9][0-9]*' "$I/$label.ls" | sort -n >"$I/$label.nums" || true
 	n=$(wc -l <"$I/$label.nums")
-	echo "$label-mount-ls: $(elapsed "$t0" "$t1") s, $n messages"
+	ML[$label]=$(elapsed "$t0" "$t1")
+	echo "$label-mount-ls: ${ML[$label]} s, $n messages"
 	[[ $n == "$nload" ]] || fail "$label: ls $MNT/mbox shows $n messages, $nload were loaded"
 	sed "s|.*|$MNT/mbox/&/info|" "$I/$label.nums" >"$I/$label.paths"
 	t0=$EPOCHREALTIME
 	"$RA" <"$I/$label.paths" >"$I/$label.ra" || fail "$label: reading the info files"
 	t1=$EPOCHREALTIME
-	echo "$label-read-info: $(elapsed "$t0" "$t1") s, $(cat "$I/$label.ra")"
+	RI[$label]=$(elapsed "$t0" "$t1")
+	echo "$label-read-info: ${RI[$label]} s, $(cat "$I/$label.ra")"
 	fusermount3 -u "$MNT" || fail "$label: fusermount3 -u $MNT"
 }
 
@@ -169,9 +174,23 @@ bench_maildir() {
 	bench_mount maildir "$1" -r
 }
 
+ratio() {	# name measured floor what
+	awk -v n="$1" -v x="$2" -v y="$3" -v w="$4" 'BEGIN {
+		if (x == "" || y == "" || y == 0) { printf "%s: not measured\n", n; exit }
+		printf "%s: measured %.3f s, %s %.3f s, ratio %.2f\n", n, x, w, y, x / y }'
+}
+
 if [[ -x $MAILFS ]]; then
 	bench_imap
 	bench_maildir "$MD"
+	bench_mount mbox "$MBOX" -r
+	echo "-- ratios, all measured in this run"
+	ratio "imap list" "${ML[imap]:-}" "$floor_list" "floor (one UID FETCH from a script)"
+	ratio "imap read-info" "${RI[imap]:-}" "$floor_all" "floor (every BODY.PEEK[] from a script)"
+	ratio "imap list" "${ML[imap]:-}" "${ML[mbox]:-}" "mbox"
+	ratio "imap read-info" "${RI[imap]:-}" "${RI[mbox]:-}" "mbox"
+	ratio "maildir list" "${ML[maildir]:-}" "${ML[mbox]:-}" "mbox"
+	ratio "maildir read-info" "${RI[maildir]:-}" "${RI[mbox]:-}" "mbox"
 else
 	fail "no mailfs binary $MAILFS: mailfs figures skipped"
 fi
