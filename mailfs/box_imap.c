@@ -441,26 +441,30 @@ cachetrim(Imap *im)
 	free(v);
 }
 
-/* keep a fetched message: written whole under a temporary name, then renamed */
+/*
+ * Keep a fetched message: written whole into a file with no name, which
+ * is then linked in under its UID, so a reader never sees half of one
+ * and a crash leaves nothing behind.  One directory entry made per
+ * message: creating files is most of what filling the cache costs.
+ */
 static void
 cacheput(Imap *im, uint32_t uid, const char *p, size_t n)
 {
-	char path[4096], tmp[4200];
+	char path[4096], fdpath[64];
 
 	if (im->cache == NULL)
 		return;
 	cachepath(im, uid, path, sizeof path);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = open(im->cache, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
 	ssize_t w = write(fd, p, n);
-	close(fd);
-	if (w == (ssize_t)n && rename(tmp, path) == 0) {
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	if (w == (ssize_t)n && linkat(AT_FDCWD, fdpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
 		im->cached += n;
 		cachetrim(im);
-	} else
-		unlink(tmp);
+	}
+	close(fd);
 }
 
 static int
