@@ -25,8 +25,8 @@
 # It returns once the imap port answers with its greeting, or non-zero
 # with the log tail on stderr.  A DIR whose Dovecot still runs is refused.
 #
-# With "noidle" the server does not advertise IDLE (for the polling
-# test); everything else is the same.
+# With "noidle" the server advertises neither IDLE nor UIDPLUS (for the
+# polling and plain EXPUNGE paths); everything else is the same.
 #
 # As root: Dovecot refuses to serve mail as uid 0, so the imap processes
 # run as Debian's "mail" user (uid 8), chrooted into DIR, which may
@@ -130,12 +130,12 @@ mkcerts() {
 	chmod 644 "$d/ca.pem" "$d/server.pem"
 }
 
-# Dovecot 2.3's post-login capabilities minus IDLE.  There is no syntax
+# Dovecot 2.3's post-login capabilities minus IDLE and UIDPLUS.  There is no syntax
 # to remove one capability, so noidle lists them all; imap-login adds
 # STARTTLS and AUTH= itself before login.
 NOIDLE_CAPS="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY\
  THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL\
- CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1\
+ CATENATE UNSELECT CHILDREN NAMESPACE LIST-EXTENDED I18NLEVEL=1\
  CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS\
  BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE\
  LITERAL+ NOTIFY"

@@ -297,6 +297,12 @@ def main():
         os.chmod(bad, 0o644)
         rc, err = mount(mailfs, mnt, url, ["-k", bad], penv)
         check("a key file others may read is refused", rc != 0 and "chmod 600" in err, err)
+        s0 = socket.socket()
+        s0.bind(("127.0.0.1", 0))
+        closed = s0.getsockname()[1]
+        s0.close()
+        rc, err = mount(mailfs, mnt, "imap://alice@127.0.0.1:%d/INBOX" % closed, ["-k", keys], penv)
+        check("a server that is not there is one clear line", rc != 0 and "cannot connect" in err and "\n" not in err, err)
         rc, err = mount(mailfs, mnt, "imap://alice@127.0.0.1:%s/Nonesuch" % port, ["-k", keys], penv)
         check("a missing folder is one clear line", rc != 0 and "no such folder" in err, err)
 
@@ -339,6 +345,16 @@ def main():
         c2.append("INBOX", None, None, msg)
         check("and its new mail shows by polling",
               waitfor(lambda: os.path.exists(os.path.join(mnt, "mbox", "1")), 25))
+        c2.append("INBOX", None, None, msg.replace(b"appended", b"second"))
+        with open(os.path.join(mnt, "ctl"), "w") as f:
+            f.write("refresh\n")
+        with open(os.path.join(mnt, "ctl"), "w") as f:
+            f.write("delete mbox 1\n")
+        c2.noop()
+        typ, data = c2.uid("SEARCH", None, "ALL")
+        check("without UIDPLUS a delete is a plain EXPUNGE: one message left", len(data[0].split()) == 1, data)
+        check("the one the delete did not name", read(os.path.join(mnt, "mbox", "2", "subject")) == b"second while mounted"
+              and nums(os.path.join(mnt, "mbox")) == [2])
         umount(mnt)
         subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", d2])
     finally:
