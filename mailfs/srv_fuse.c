@@ -22,6 +22,7 @@
 #include "srv.h"
 
 static const double Cachesecs = 3600;	/* message trees never change */
+enum { Smallfile = 64 << 10 };	/* served from memory below this; see fs_open */
 
 /* What an open file's fh points to. */
 typedef struct Handle Handle;
@@ -326,14 +327,30 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int fd = -1, ctl = tree_isctl(q) || tree_issearch(q);
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
+	Blob *small = NULL;
+
 	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
-	    (!ctl && (fd = tree_open(q)) < 0)) {
+	    (!ctl && !tree_costly(q) && (small = tree_read(q)) == NULL)) {
+		fail(req);
+		return;
+	}
+	/*
+	 * A small file cheap to make is served from its Blob, as fixed for
+	 * the open as a container would be: a memfd per open costs more
+	 * than the whole read of an info file.
+	 */
+	if (small && small->n > Smallfile) {
+		blobunref(small);
+		small = NULL;
+	}
+	if (!ctl && small == NULL && (fd = tree_open(q)) < 0) {
 		fail(req);
 		return;
 	}
 	Handle *h = xzalloc(sizeof *h);
 	h->q = q;
 	h->fd = fd;
+	h->result = small;
 	fi->fh = (uintptr_t)h;
 	if (ctl) {	/* each write(2) arrives as it was made; search answers change */
 		fi->direct_io = 1;
@@ -345,6 +362,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fuse_reply_open(req, fi) != 0) {
 		if (fd >= 0)	/* the open was interrupted: no release will come */
 			close(fd);
+		blobunref(small);
 		free(h);
 	}
 }
@@ -357,7 +375,7 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
 	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
-	if (h->fd < 0) {	/* ctl reads as empty; search gives its last answer */
+	if (h->fd < 0) {	/* ctl reads as empty; search gives its last answer; a small file its Blob */
 		Blob *b = h->result;
 		size_t at = b && (uint64_t)off < b->n ? off : 0, n = b && (uint64_t)off < b->n ? b->n - off : 0;
 		fuse_reply_buf(req, b ? b->p + at : NULL, n < size ? n : size);
