@@ -164,26 +164,48 @@ linelen(const char *p, size_t n)
 	return e ? (size_t)(e - p) : n;
 }
 
-/* Emit the message in p[start..end) */
-static void
-emit(const char *p, size_t start, size_t end, void (*fn)(void *, const Msgent *), void *arg)
-{
-	Msgent m = { 0 };
-	size_t ll = linelen(p + start, end - start);
+/*
+ * What a boundary tells: the envelope line at p[at] (everything of the
+ * Msgent but the length), and the separator before it, so that the
+ * message before can be ended without going back to the file.
+ */
+typedef struct Bound Bound;
+struct Bound {
+	Msgent	m;
+	uint8_t	lfsep;		/* a blank line (LF) ends what comes before */
+	uint8_t	crlfsep;	/* ... a CRLF one */
+};
 
-	m.off = start;
-	mbox_fromline(p + start, ll && p[start + ll - 1] == '\r' ? ll - 1 : ll, &m.date);
-	m.crlf = ll > 0 && p[start + ll - 1] == '\r';
-	m.envhash = 2166136261u;	/* FNV-1a */
-	for (size_t i = 0; i < ll - m.crlf; i++)
-		m.envhash = (m.envhash ^ (unsigned char)p[start + i]) * 16777619u;
-	m.envlen = ll < end - start ? ll + 1 : ll;
+static void
+bound(const char *p, size_t at, size_t n, Bound *b)
+{
+	size_t ll = linelen(p + at, n - at);
+
+	memset(b, 0, sizeof *b);
+	b->m.off = at;
+	mbox_fromline(p + at, ll && p[at + ll - 1] == '\r' ? ll - 1 : ll, &b->m.date);
+	b->m.crlf = ll > 0 && p[at + ll - 1] == '\r';
+	b->m.envhash = 2166136261u;	/* FNV-1a */
+	for (size_t i = 0; i < ll - b->m.crlf; i++)
+		b->m.envhash = (b->m.envhash ^ (unsigned char)p[at + i]) * 16777619u;
+	b->m.envlen = ll < n - at ? ll + 1 : ll;
+	b->lfsep = at >= 2 && p[at - 1] == '\n' && p[at - 2] == '\n';
+	b->crlfsep = at >= 4 && memcmp(p + at - 4, "\r\n\r\n", 4) == 0;
+}
+
+/* Emit the message that starts at b and ends where next (a Bound at end, or none) begins */
+static void
+emit(const Bound *b, size_t end, const Bound *next, void (*fn)(void *, const Msgent *), void *arg)
+{
+	Msgent m = b->m;
+	size_t len = end - m.off;
+
 	/* the separator: one blank line before the next From_ line */
-	if (m.crlf && end - start >= m.envlen + 2 && memcmp(p + end - 4, "\r\n\r\n", 4) == 0)
-		end -= 2;
-	else if (end - start >= m.envlen + 1 && end - start >= 2 && p[end - 1] == '\n' && p[end - 2] == '\n')
-		end -= 1;
-	m.len = end - start;
+	if (m.crlf && len >= m.envlen + 2 && next->crlfsep)
+		len -= 2;
+	else if (len >= m.envlen + 1 && len >= 2 && next->lfsep)
+		len -= 1;
+	m.len = len;
 	fn(arg, &m);
 }
 
@@ -233,7 +255,7 @@ struct Range {
 	const char	*p;
 	size_t	from, to, n;
 	int	mapped;		/* p is our mapping of the file */
-	size_t	*at;
+	Bound	*at;		/* read while the page is in: never faulted in again */
 	size_t	nat;
 };
 
@@ -268,7 +290,7 @@ findall(void *arg)
 			cap = cap ? 2 * cap : 4096;
 			r->at = xrealloc(r->at, cap * sizeof *r->at);
 		}
-		r->at[r->nat++] = q - r->p;
+		bound(r->p, q - r->p, r->n, &r->at[r->nat++]);
 	}
 	return NULL;
 }
@@ -302,13 +324,18 @@ scan(const char *p, size_t n, int mapped, int nthreads, void (*fn)(void *, const
 		pthread_join(t, NULL);
 	else if (mid < n)
 		findall(&r[1]);
-	size_t start = i;
+	Bound first, last;
+	const Bound *cur = &first;
+	bound(p, i, n, &first);
 	for (int k = 0; k < 2; k++)
 		for (size_t j = 0; j < r[k].nat; j++) {
-			emit(p, start, r[k].at[j], fn, arg);
-			start = r[k].at[j];
+			emit(cur, r[k].at[j].m.off, &r[k].at[j], fn, arg);
+			cur = &r[k].at[j];
 		}
-	emit(p, start, n, fn, arg);
+	memset(&last, 0, sizeof last);	/* the end of the file: its own blank line stays */
+	last.lfsep = n >= 2 && p[n - 1] == '\n' && p[n - 2] == '\n';
+	last.crlfsep = n >= 4 && memcmp(p + n - 4, "\r\n\r\n", 4) == 0;
+	emit(cur, n, &last, fn, arg);
 	free(r[0].at);
 	free(r[1].at);
 	return 0;
