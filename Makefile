@@ -12,6 +12,7 @@ SRCS = \
 	mailfs/box_imap.c \
 	mailfs/imap_url.c \
 	mailfs/imap_tls.c \
+	mailfs/imap_skel.c \
 	mailfs/msg.c \
 	mailfs/part.c \
 	mailfs/hdr.c \

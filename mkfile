@@ -18,6 +18,7 @@ OFILES=\
 	mailfs/box_imap.o\
 	mailfs/imap_url.o\
 	mailfs/imap_tls.o\
+	mailfs/imap_skel.o\
 	mailfs/msg.o\
 	mailfs/part.o\
 	mailfs/hdr.o\

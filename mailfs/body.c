@@ -125,7 +125,7 @@ leaf(Buf *out, GMimePart *part)
 void
 body_decode(Buf *out, Part *p)
 {
-	if (part_full(p->msg) < 0)
+	if (part_full(p->msg) < 0 || part_fill(p, 0) < 0)
 		return;
 	GMimeObject *o = part_mimeobj(p);
 

@@ -2,11 +2,16 @@
  * The IMAP backend: a folder on an IMAP server, through libetpan.
  *
  * The index comes from one UID FETCH of flags, size and internal date
- * for the whole folder; a message's bytes are fetched when one of its
- * files is first wanted, together with the next few messages not yet
- * fetched (one round trip for a run of them, since readers go through
- * a box in order), and kept in an on-disk cache keyed by UIDVALIDITY
- * and UID, so a second open is local.  Msgent.envhash holds the UID.
+ * for the whole folder.  Nothing of a message is fetched before one of
+ * its files is read, and then only what that file is made from:
+ *  - header files: BODY.PEEK[HEADER], for a run of messages at once;
+ *  - a MIME part's files: the message's skeleton (imap_skel.c, from
+ *    BODYSTRUCTURE and the parts' headers) and that part's section;
+ *  - files of the whole message (raw, info with its digest): the
+ *    message, with the next few not fetched yet in the same command,
+ *    since readers go through a box in order.
+ * All of it is kept in an on-disk cache keyed by UIDVALIDITY and UID,
+ * so a second open is local.  Msgent.envhash holds the UID.
  *
  * The connection is used under the tree lock only.  A dropped one is
  * made again, and since messages are known by UID their numbers stay.
@@ -401,7 +406,7 @@ cacheopen(Imap *im)
 typedef struct Old Old;
 struct Old {
 	time_t	t;
-	char	name[16];
+	char	name[64];
 	off_t	size;
 };
 
@@ -425,7 +430,7 @@ cachetrim(Imap *im)
 	struct dirent *e;
 	struct stat st;
 	while (d && (e = readdir(d)) != NULL)
-		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) && strlen(e->d_name) < 16) {
+		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) && strlen(e->d_name) < sizeof v->name) {
 			if (n == cap)
 				v = xrealloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v);
 			v[n].t = st.st_mtime;
@@ -448,13 +453,16 @@ cachetrim(Imap *im)
  * message: creating files is most of what filling the cache costs.
  */
 static void
-cacheput(Imap *im, uint32_t uid, const char *p, size_t n)
+cacheput(Imap *im, uint32_t uid, const char *what, const char *p, size_t n)
 {
 	char path[4096], fdpath[64];
 
 	if (im->cache == NULL)
 		return;
-	cachepath(im, uid, path, sizeof path);
+	if (what)	/* a part's section, or the skeleton */
+		snprintf(path, sizeof path, "%s/%u-%s", im->cache, uid, what);
+	else
+		cachepath(im, uid, path, sizeof path);
 	int fd = open(im->cache, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
@@ -465,6 +473,27 @@ cacheput(Imap *im, uint32_t uid, const char *p, size_t n)
 		cachetrim(im);
 	}
 	close(fd);
+}
+
+/* a deleted message's files: the whole, the skeleton, the sections */
+static void
+cachedrop(Imap *im, uint32_t uid)
+{
+	char path[4096], prefix[16];
+	DIR *d;
+	struct dirent *e;
+
+	if (im->cache == NULL)
+		return;
+	cachepath(im, uid, path, sizeof path);
+	unlink(path);
+	snprintf(prefix, sizeof prefix, "%u-", uid);
+	if ((d = opendir(im->cache)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
 }
 
 static int
@@ -612,12 +641,12 @@ fetchrun(Box *b, size_t i, Buf *raw)
 			continue;
 		if (uid == want) {
 			keep(raw, body, len);
-			cacheput(im, uid, raw->p, raw->n);
+			cacheput(im, uid, NULL, raw->p, raw->n);
 			found = 1;
 		} else if (im->cache) {
 			Buf tmp = { 0 };
 			keep(&tmp, body, len);
-			cacheput(im, uid, tmp.p, tmp.n);
+			cacheput(im, uid, NULL, tmp.p, tmp.n);
 			buffree(&tmp);
 		}
 	}
@@ -698,6 +727,244 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 		mailimap_fetch_list_free(f.result);
 	mailimap_fetch_type_free(t);
 	mailimap_set_free(set);
+	return r;
+}
+
+/* ---- parts: a skeleton of the tree, then the sections asked for ---- */
+
+/* "2.1" as libetpan's section part */
+static struct mailimap_section_part *
+sectionpart(const char *s)
+{
+	clist *ids = clist_new();
+
+	for (const char *p = s; *p;) {
+		uint32_t *id = xmalloc(sizeof *id);
+		*id = strtoul(p, (char **)&p, 10);
+		clist_append(ids, id);
+		if (*p == '.')
+			p++;
+		else if (*p)
+			break;
+	}
+	return mailimap_section_part_new(ids);
+}
+
+/* the name of a section in a FETCH response: "2.1", "2.1.MIME", "2.HEADER" */
+static void
+sectionkey(struct mailimap_section *sec, Buf *out)
+{
+	bufreset(out);
+	bufadd(out, "", 0);
+	if (sec == NULL || sec->sec_spec == NULL || sec->sec_spec->sec_type != MAILIMAP_SECTION_SPEC_SECTION_PART)
+		return;
+	for (clistiter *c = clist_begin(sec->sec_spec->sec_data.sec_part->sec_id); c; c = clist_next(c))
+		bufprint(out, "%s%u", out->n ? "." : "", *(uint32_t *)clist_content(c));
+	struct mailimap_section_text *t = sec->sec_spec->sec_text;
+	if (t)
+		bufputs(out, t->sec_type == MAILIMAP_SECTION_TEXT_MIME ? ".MIME" : ".HEADER");
+}
+
+typedef struct Sections Sections;
+struct Sections {
+	struct mailimap_fetch_type	*type;
+	char	**key;		/* "2.1.MIME": what was asked */
+	Buf	*val;		/* what came; NULL p until it came */
+	int	n;
+};
+
+static void
+want(void *arg, const char *section, const char *what)
+{
+	Sections *ss = arg;
+	Buf k = { 0 };
+	struct mailimap_section_part *sp = sectionpart(section);
+
+	bufprint(&k, "%s.%s", section, what);
+	ss->key = xrealloc(ss->key, (ss->n + 1) * sizeof *ss->key);
+	ss->val = xrealloc(ss->val, (ss->n + 1) * sizeof *ss->val);
+	ss->key[ss->n] = k.p;
+	ss->val[ss->n++] = (Buf){ 0 };
+	mailimap_fetch_type_new_fetch_att_list_add(ss->type, mailimap_fetch_att_new_body_peek_section(
+		strcmp(what, "MIME") == 0 ? mailimap_section_new_part_mime(sp) : mailimap_section_new_part_header(sp)));
+}
+
+static const char *
+got(void *arg, const char *section, const char *what)
+{
+	Sections *ss = arg;
+	char k[256];
+
+	snprintf(k, sizeof k, "%s.%s", section, what);
+	for (int i = 0; i < ss->n; i++)
+		if (strcmp(ss->key[i], k) == 0)
+			return ss->val[i].p ? ss->val[i].p : "";
+	return "";
+}
+
+/* the sections of one FETCH response, each as LF text */
+static void
+takesections(struct mailimap_msg_att *a, Sections *ss, struct mailimap_body **bs)
+{
+	Buf k = { 0 };
+
+	for (clistiter *c = clist_begin(a->att_list); c; c = clist_next(c)) {
+		struct mailimap_msg_att_item *it = clist_content(c);
+		if (it->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		struct mailimap_msg_att_static *st = it->att_data.att_static;
+		if (st->att_type == MAILIMAP_MSG_ATT_BODYSTRUCTURE && bs) {
+			*bs = st->att_data.att_bodystructure;
+			st->att_data.att_bodystructure = NULL;	/* ours now */
+		}
+		if (st->att_type != MAILIMAP_MSG_ATT_BODY_SECTION || ss == NULL)
+			continue;
+		sectionkey(st->att_data.att_body_section->sec_section, &k);
+		for (int i = 0; i < ss->n; i++)
+			if (strcmp(ss->key[i], k.p) == 0 && ss->val[i].p == NULL) {
+				struct mailimap_msg_att_body_section *bsec = st->att_data.att_body_section;
+				keep(&ss->val[i], bsec->sec_body_part ? bsec->sec_body_part : "",
+					bsec->sec_body_part ? bsec->sec_length : 0);
+			}
+	}
+	buffree(&k);
+}
+
+/* one FETCH of t for the message with UID uid; its response to take */
+static int
+fetchone(Imap *im, uint32_t uid, struct mailimap_fetch_type *t, Sections *ss, struct mailimap_body **bs)
+{
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	Fetch f = { set, t, NULL };
+	int lib, r = run(im, opfetch, &f, &lib);
+
+	if (r == 0 && lib != MAILIMAP_NO_ERROR)
+		r = imaperr(im, lib, "fetching a message's parts");
+	if (r == 0 && (f.result == NULL || clist_begin(f.result) == NULL))
+		r = seterr(ENOENT, "%s: message %u is gone from the server", im->u.text, uid);
+	if (r == 0)
+		takesections(clist_content(clist_begin(f.result)), ss, bs);
+	if (f.result)
+		mailimap_fetch_list_free(f.result);
+	mailimap_set_free(set);
+	return r;
+}
+
+static void
+cachename(Imap *im, uint32_t uid, const char *what, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%u-%s", im->cache, uid, what);
+}
+
+/* a cached section or skeleton, or -1 */
+static int
+cachegetname(Imap *im, uint32_t uid, const char *what, Buf *out)
+{
+	char path[4096];
+
+	if (im->cache == NULL)
+		return -1;
+	cachename(im, uid, what, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	bufreset(out);
+	char buf[65536];
+	ssize_t k;
+	while ((k = read(fd, buf, sizeof buf)) > 0)
+		bufadd(out, buf, k);
+	bufadd(out, "", 0);
+	close(fd);
+	return k < 0 ? -1 : 0;
+}
+
+/*
+ * The skeleton (imap_skel.c) of message m: its header, BODYSTRUCTURE in
+ * one round trip, every part's header in a second.  1 when the message
+ * has none (too deep, no boundary): it is then parsed whole.
+ */
+static int
+imapfetchskel(Box *b, const Msgent *m, Buf *skel)
+{
+	Imap *im = b->aux;
+	Buf top = { 0 };
+	struct mailimap_body *bs = NULL;
+	Sections ss = { 0 };
+	int whole, r;
+
+	if (cachegetname(im, m->envhash, "skel", skel) == 0)
+		return skel->n ? 0 : 1;	/* an empty one: it has none */
+	if ((r = imapfetchhdr(b, m, &top, &whole)) < 0)
+		goto out;
+	if (whole) {	/* the cache had the whole message: its header */
+		const char *e = top.n && top.p[0] == '\n' ? top.p : memmem(top.p, top.n, "\n\n", 2);
+		top.n = e == top.p ? 0 : e ? (size_t)(e - top.p) + 2 : top.n;
+		top.p[top.n] = 0;
+	}
+	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
+	r = fetchone(im, m->envhash, t, NULL, &bs);
+	mailimap_fetch_type_free(t);
+	if (r < 0)
+		goto out;
+	if (bs == NULL) {
+		r = seterr(EPROTO, "%s: no BODYSTRUCTURE for message %u", im->u.text, m->envhash);
+		goto out;
+	}
+	ss.type = mailimap_fetch_type_new_fetch_att_list_empty();
+	imap_skelwants(bs, want, &ss);
+	if (ss.n > 0 && (r = fetchone(im, m->envhash, ss.type, &ss, NULL)) < 0)
+		goto out;
+	Skelhdrs hs = { got, &ss };
+	bufreset(skel);
+	r = imap_skeleton(skel, top.p, bs, &hs) < 0 ? 1 : 0;
+	if (r == 1)
+		bufreset(skel);
+	bufadd(skel, "", 0);
+	cacheput(im, m->envhash, "skel", skel->p, skel->n - (skel->n > 0 && r == 1));
+out:
+	for (int i = 0; i < ss.n; i++) {
+		free(ss.key[i]);
+		buffree(&ss.val[i]);
+	}
+	free(ss.key);
+	free(ss.val);
+	if (ss.type)
+		mailimap_fetch_type_free(ss.type);
+	if (bs)
+		mailimap_body_free(bs);
+	buffree(&top);
+	return r;
+}
+
+/* the bytes of one section, as stored (transfer-encoded), LF line ends */
+static int
+imapfetchpart(Box *b, const Msgent *m, const char *section, Buf *out)
+{
+	Imap *im = b->aux;
+	Sections ss = { 0 };
+
+	if (cachegetname(im, m->envhash, section, out) == 0)
+		return 0;
+	ss.type = mailimap_fetch_type_new_fetch_att_list_empty();
+	ss.key = xmalloc(sizeof *ss.key);
+	ss.val = xmalloc(sizeof *ss.val);
+	ss.key[0] = xstrdup(section);
+	ss.val[0] = (Buf){ 0 };
+	ss.n = 1;
+	mailimap_fetch_type_new_fetch_att_list_add(ss.type,
+		mailimap_fetch_att_new_body_peek_section(mailimap_section_new_part(sectionpart(section))));
+	int r = fetchone(im, m->envhash, ss.type, &ss, NULL);
+	if (r == 0) {
+		bufreset(out);
+		bufadd(out, ss.val[0].p ? ss.val[0].p : "", ss.val[0].n);
+		cacheput(im, m->envhash, section, out->p, out->n);
+	}
+	free(ss.key[0]);
+	buffree(&ss.val[0]);
+	free(ss.key);
+	free(ss.val);
+	mailimap_fetch_type_free(ss.type);
 	return r;
 }
 
@@ -877,11 +1144,8 @@ imapremove(Box *b, const uint32_t *ids, size_t n)
 		int gone = 0;
 		for (size_t j = 0; j < n && !gone; j++)
 			gone = b->msgs[i].id == ids[j];
-		if (gone && im->cache) {
-			char path[4096];
-			cachepath(im, b->msgs[i].envhash, path, sizeof path);
-			unlink(path);
-		}
+		if (gone)
+			cachedrop(im, b->msgs[i].envhash);
 		if (!gone)
 			b->msgs[k++] = b->msgs[i];
 	}
@@ -999,6 +1263,8 @@ const Boxops imapops = {
 	.close = imapclose,
 	.fetch = imapfetch,
 	.fetchhdr = imapfetchhdr,
+	.fetchskel = imapfetchskel,
+	.fetchpart = imapfetchpart,
 	.sync = imapsync,
 	.remove = imapremove,
 	.watch = imapwatch,

@@ -115,6 +115,15 @@ struct Boxops {
 	 * message instead (a local copy was at hand).
 	 */
 	int	(*fetchhdr)(Box *b, const Msgent *m, Buf *raw, int *whole);
+	/*
+	 * Optional, with fetchpart: the store parses MIME itself (IMAP).
+	 * fetchskel gives the message with every leaf empty and an
+	 * "X-Mailfs-Section:" field naming the section that holds its
+	 * content, or returns 1 when the message has no skeleton (it is
+	 * then parsed whole); fetchpart gives a section's bytes, as stored.
+	 */
+	int	(*fetchskel)(Box *b, const Msgent *m, Buf *skel);
+	int	(*fetchpart)(Box *b, const Msgent *m, const char *section, Buf *out);
 	/* take in mail delivered since the last look: new messages get numbers */
 	int	(*sync)(Box *b);
 	/*
@@ -178,6 +187,8 @@ struct Part {
 	void	*ctype;		/* top only: GMimeContentType parsed from hdr */
 	void	*cdisp;		/* top only: GMimeContentDisposition, or NULL */
 	Blob	**files;	/* generated contents, by file kind; NULL until made */
+	char	*section;	/* of a skeleton's leaf: the store's name of its content */
+	int	filled;		/* that content is in obj */
 };
 
 struct Msg {
@@ -189,6 +200,7 @@ struct Msg {
 	size_t	hdrlen;		/* bytes of raw in the header, blank line excluded */
 	size_t	bodyoff;	/* offset of the body in raw */
 	int	partial;	/* raw is the header alone, from Boxops.fetchhdr: see msg_whole */
+	int	skeletal;	/* parts come from Boxops.fetchskel: see part_fill */
 	int64_t	date;		/* seconds; see msg_date() */
 	void	*gm;		/* GMimeMessage: of the header only until full */
 	int	full;		/* gm is the whole message and parts[] complete */

@@ -92,12 +92,27 @@ file_where(int kind)
 	return files[kind - 1].where;
 }
 
+/*
+ * What a file made from content needs first: a top-level message's
+ * bytes; a part of a skeleton (IMAP) its own content and that of every
+ * part below it, fetched by section, never the whole message.
+ */
+static int
+wholefor(Part *p)
+{
+	if (p->parent == NULL)
+		return msg_whole(p->msg);	/* a single-part one's body: body_decode fills it */
+	if (!p->msg->skeletal)
+		return msg_whole(p->msg);
+	return part_fill(p, 1);
+}
+
 Blob *
 file_content(Part *p, int kind)
 {
 	if (kind < 1 || kind > (int)nelem(files))
 		return seterr(ENOENT, "file does not exist"), NULL;
-	if (p->files[kind] == NULL && files[kind - 1].whole && msg_whole(p->msg) < 0)
+	if (p->files[kind] == NULL && files[kind - 1].whole && wholefor(p) < 0)
 		return NULL;
 	if (p->files[kind] == NULL) {
 		Buf b = { 0 };
@@ -114,7 +129,7 @@ file_gen(Buf *out, Part *p, int kind)
 {
 	if (p->files[kind])
 		bufadd(out, p->files[kind]->p, p->files[kind]->n);
-	else if (!files[kind - 1].whole || msg_whole(p->msg) == 0)
+	else if (!files[kind - 1].whole || wholefor(p) == 0)
 		files[kind - 1].gen(out, p);
 }
 

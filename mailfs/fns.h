@@ -95,6 +95,7 @@ void	msg_forget(Box *b, uint32_t id);	/* drop it from the cache: its bytes chang
 /* part.c: the MIME tree of a message */
 int	part_build(Msg *m);	/* the top entity, from the header alone */
 int	part_full(Msg *m);	/* the whole MIME tree */
+int	part_fill(Part *p, int below);	/* a skeleton's content of p (and below): fetched */
 void	part_free(Msg *m);
 const char	*part_typename(Part *p, char *buf, size_t n);	/* lowercase type/subtype */
 void	*part_mimeobj(Part *p);	/* GMimeObject with the content's MIME headers */

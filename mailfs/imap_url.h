@@ -16,3 +16,13 @@ int	imap_parseurl(const char *s, Imapurl *u);
 void	imap_freeurl(Imapurl *u);
 /* the server's certificate chain must lead to a trusted CA and name u->host */
 int	imap_verify(void *mailstream, const Imapurl *u);
+
+/* imap_skel.c: a message's MIME skeleton from its BODYSTRUCTURE */
+enum { Skeldepth = 100 };	/* deeper: no skeleton, the message is fetched whole */
+typedef struct Skelhdrs Skelhdrs;
+struct Skelhdrs {	/* the MIME header ("MIME") or message header ("HEADER") of a section */
+	const char	*(*get)(void *arg, const char *section, const char *what);
+	void	*arg;
+};
+void	imap_skelwants(void *bodystructure, void (*want)(void *arg, const char *section, const char *what), void *arg);
+int	imap_skeleton(Buf *out, const char *top, void *bodystructure, Skelhdrs *hs);

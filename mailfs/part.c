@@ -165,6 +165,32 @@ part_build(Msg *m)
 	return 0;
 }
 
+static int
+fetchskel(Msg *m, Buf *skel)
+{
+	Msgent *e = box_msg(m->box, m->id);
+
+	if (e == NULL)
+		return seterr(ENOENT, "no such message");
+	return m->box->ops->fetchskel(m->box, e, skel);
+}
+
+/* a skeleton's leaf names its section in a field of its own: taken out */
+static void
+sectionof(Part *p)
+{
+	static const char field[] = "X-Mailfs-Section";
+	GMimeObject *objs[2] = { p->kind == Kleaf ? p->obj : part_mimeobj(p), p->kind == Kmessage ? p->obj : NULL };
+
+	for (int i = 0; i < 2; i++) {
+		const char *v = objs[i] ? g_mime_object_get_header(objs[i], field) : NULL;
+		if (v && p->section == NULL)
+			p->section = xstrdup(v);
+		if (objs[i])
+			g_mime_object_remove_header(objs[i], field);
+	}
+}
+
 int
 part_full(Msg *m)
 {
@@ -174,11 +200,20 @@ part_full(Msg *m)
 
 	if (m->full)
 		return 0;
-	if (msg_whole(m) < 0)
+	int r = m->box->ops->fetchskel ? fetchskel(m, &unq) : 1;
+	if (r < 0)
 		return -1;
-	p = m->raw.p;
-	n = m->raw.n;
-	if (m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
+	if (r == 0) {	/* the skeleton stands for the message */
+		p = unq.p;
+		n = unq.n;
+		m->skeletal = 1;
+	} else if (msg_whole(m) < 0)
+		return -1;
+	else {
+		p = m->raw.p;
+		n = m->raw.n;
+	}
+	if (!m->skeletal && m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
 		mbox_unquote(&unq, p, n);
 		p = unq.p;
 		n = unq.n;
@@ -197,7 +232,49 @@ part_full(Msg *m)
 	m->gm = gm;
 	m->full = 1;
 	addkids(m, top, g_mime_message_get_mime_part(gm), 0);
+	if (m->skeletal)
+		for (uint32_t i = 0; i < m->nparts; i++)
+			sectionof(m->parts[i]);
 	msg_charge(m, 2 * m->raw.n + m->nparts * 256);
+	return 0;
+}
+
+/*
+ * Fill the leaves of a skeleton below p (p alone if not below) with
+ * their content, fetched by section: before any file made from content.
+ */
+int
+part_fill(Part *p, int below)
+{
+	Msg *m = p->msg;
+
+	if (!m->skeletal)
+		return 0;
+	if (p->section && !p->filled) {
+		GMimeObject *o = p->kind == Kleaf ? p->obj : part_mimeobj(p);
+		Buf b = { 0 };
+		if (o && GMIME_IS_PART(o)) {
+			Msgent *e = box_msg(m->box, m->id);
+			if (e == NULL)
+				return seterr(ENOENT, "no such message");
+			if (m->box->ops->fetchpart(m->box, e, p->section, &b) < 0) {
+				buffree(&b);
+				return -1;
+			}
+			GMimeStream *st = g_mime_stream_mem_new_with_buffer(b.p ? b.p : "", b.n);
+			GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(st,
+				g_mime_part_get_content_encoding(GMIME_PART(o)));
+			g_mime_part_set_content(GMIME_PART(o), w);
+			g_object_unref(w);
+			g_object_unref(st);
+			msg_charge(m, 2 * b.n);
+			buffree(&b);
+		}
+		p->filled = 1;
+	}
+	for (int i = 0; below && i < p->nkids; i++)
+		if (part_fill(p->kids[i], 1) < 0)
+			return -1;
 	return 0;
 }
 
@@ -210,6 +287,7 @@ part_free(Msg *m)
 			blobunref(p->files[k]);
 		free(p->files);
 		free(p->kids);
+		free(p->section);
 		if (p->hdr)
 			hdr_free(p->hdr);
 		free(p->hdr);

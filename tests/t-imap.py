@@ -21,6 +21,10 @@ import tap as tap_
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 tap = tap_.Tap()
 check = tap.check
+# Broken MIME that Dovecot's parser, whose BODYSTRUCTURE makes the part
+# tree of an IMAP message, reads otherwise than GMime: a boundary that never
+# comes is one text part there, none here; nesting ends sooner there.
+DIVERGE = {"malformed-boundary", "malformed-deep"}
 # files whose content does not depend on how the message was stored
 SAME = ["subject", "from", "to", "cc", "replyto", "date", "type", "filename",
         "disposition", "messageid", "inreplyto", "body", "mimeheader", "header"]
@@ -187,6 +191,15 @@ def main():
         want = [read(os.path.join(ref, "mbox", n, "subject")) for n in sorted(os.listdir(os.path.join(ref, "mbox"))) if n.isdigit()]
         check("subjects read from headers alone", subj == want, subj)
         check("... and no message body was fetched for them", cachefiles() == [], cachefiles()[:3])
+        # a part on its own: the skeleton and that section, never the whole message
+        pdf = read(os.path.join(mnt, "mbox", "4", "2", "body"))
+        check("an attachment reads as the mbox's", pdf == read(os.path.join(ref, "mbox", "4", "2", "body")))
+        names = sorted(os.path.basename(f) for f in cachefiles())
+        check("... fetched as its section alone: the cache holds 4's skeleton and section 2, not 4",
+              len(names) == 2 and names[0].endswith("-2") and names[1].endswith("-skel"), names)
+        check("its file name and type come from the skeleton",
+              read(os.path.join(mnt, "mbox", "4", "2", "filename")) == read(os.path.join(ref, "mbox", "4", "2", "filename"))
+              and read(os.path.join(mnt, "mbox", "4", "2", "type")) == b"application/pdf")
         want, got = nums(os.path.join(ref, "mbox")), nums(os.path.join(mnt, "mbox"))
         check("the folder lists every message (%d)" % len(want), got == want, "%s vs %s" % (got, want))
         diff = []
@@ -194,7 +207,7 @@ def main():
             a = tree(os.path.join(ref, "mbox", str(n)))
             b = tree(os.path.join(mnt, "mbox", str(n)))
             diff += ["%d/%s" % (n, k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-        check("every message's files and parts equal the mbox's", not diff, "\n".join(diff[:10]))
+        check("every message's files and parts equal the mbox's", not diff, "\n".join(diff[:10] + sorted(set(x.split("/")[0] + "/" + x.split("/")[1] for x in diff))))
         parts = [n for n in want if os.path.isdir(os.path.join(mnt, "mbox", str(n), "2"))]
         check("a part's body reads", parts and read(os.path.join(mnt, "mbox", str(parts[0]), "2", "body"))
               == read(os.path.join(ref, "mbox", str(parts[0]), "2", "body")))
@@ -239,7 +252,7 @@ def main():
         check("numbers are the same after it", nums(os.path.join(mnt, "mbox")) == [n for n in want if n != 3] + [new])
 
         # every test mailbox as a folder of its own, opened through the root ctl
-        diff, opened = [], 0
+        diff, opened, served = [], 0, []
         for name in sorted(os.listdir(os.path.join(top, "testdata/boxes"))):
             if not name.endswith(".mbox") or name == "format-empty.mbox":
                 continue
@@ -263,12 +276,19 @@ def main():
             rn, mn = nums(os.path.join(ref, folder)), nums(os.path.join(mnt, folder))
             if rn != mn:
                 diff.append("%s: listing %s vs %s" % (folder, mn, rn))
+            if folder in DIVERGE:	# served as the server parses them: every file must read
+                for n in mn:
+                    bad = [k for k, v in tree(os.path.join(mnt, folder, str(n))).items() if isinstance(v, str)]
+                    served.extend("%s/%d/%s" % (folder, n, k) for k in bad)
+                continue
             for n in rn:
                 a = tree(os.path.join(ref, folder, str(n)))
                 b = tree(os.path.join(mnt, folder, str(n)))
                 diff += ["%s/%d/%s" % (folder, n, k) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
         check("'open NAME' opens the server's folder NAME (%d of them)" % opened, opened >= 20, diff[:3])
-        check("each test mailbox as an IMAP folder serves the files of its mbox", not diff, "\n".join(diff[:10]))
+        check("the MIME the server parses otherwise (%s) is served, every file readable" % ", ".join(sorted(DIVERGE)),
+              not served, served[:5])
+        check("each other test mailbox as an IMAP folder serves the files of its mbox", not diff, "\n".join(diff[:10] + sorted(set(x.split("/")[0] + "/" + x.split("/")[1] for x in diff))))
 
         files = cachefiles()
         check("fetched messages are in the on-disk cache", len(files) >= len(want) - 1, files[:3])
