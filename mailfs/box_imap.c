@@ -55,10 +55,16 @@ struct Imap {
 	uint64_t	cached;	/* bytes in it */
 	int	evfd;		/* the watcher's: written by the idler */
 	uint32_t	hdruid[Hdrrun];	/* the last run of headers fetched, by UID */
+	struct mailimap_body	*hdrbs[Hdrrun];	/* and their BODYSTRUCTUREs, until a skeleton takes one */
+	size_t	lastmiss[2];	/* index of the last header and message fetched: the reader's direction */
 	Buf	hdr[Hdrrun];
 	pthread_t	idler;
 	int	idling;
 };
+
+typedef struct Sections Sections;
+static void forgetrun(Imap *im);
+static void takesections(struct mailimap_msg_att *a, Sections *ss, struct mailimap_body **bs);
 
 /* the server's last words, for an error message */
 static const char *
@@ -590,6 +596,7 @@ imapclose(Box *b)
 	imap_freeurl(&im->u);
 	for (int i = 0; i < Hdrrun; i++)
 		buffree(&im->hdr[i]);
+	forgetrun(im);
 	free(im->cache);
 	free(im);
 	b->aux = NULL;
@@ -606,6 +613,20 @@ keep(Buf *raw, const char *p, size_t n)
 }
 
 /*
+ * Which way the reader goes, from the last two misses of a kind (0
+ * headers, 1 messages): 1 on, -1 back, as acme Mail reads a box, newest
+ * first.  Runs of fetches follow it.
+ */
+static int
+backward(Imap *im, int kind, size_t i)
+{
+	int step = im->lastmiss[kind] > i ? -1 : 1;
+
+	im->lastmiss[kind] = i;
+	return step;
+}
+
+/*
  * Fetch the message at index i and the next ones not cached yet, in
  * one command: each goes to the cache, and i's to raw.
  */
@@ -618,12 +639,16 @@ fetchrun(Box *b, size_t i, Buf *raw)
 	uint32_t want = b->msgs[i].envhash;
 	int found = 0;
 
-	for (size_t k = i, n = 0; k < b->nmsgs && n < Readahead && (k == i || bytes < Readbytes); k++)
+	int step = backward(im, 1, i);
+	for (size_t k = i, n = 0; k < b->nmsgs && n < Readahead && (k == i || bytes < Readbytes); k += step) {
 		if (k == i || (im->cache && !cached(im, b->msgs[k].envhash))) {
 			mailimap_set_add_single(set, b->msgs[k].envhash);
 			bytes += b->msgs[k].len;
 			n++;
 		}
+		if (k == 0 && step < 0)
+			break;
+	}
 	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(t,
@@ -677,6 +702,18 @@ imapfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
  * the subjects of a folder costs a round trip per Hdrrun messages and
  * none of their bodies.
  */
+static void
+forgetrun(Imap *im)
+{
+	for (int k = 0; k < Hdrrun; k++) {
+		im->hdruid[k] = 0;
+		bufreset(&im->hdr[k]);
+		if (im->hdrbs[k])
+			mailimap_body_free(im->hdrbs[k]);
+		im->hdrbs[k] = NULL;
+	}
+}
+
 static int
 imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 {
@@ -692,20 +729,19 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 			return 0;
 		}
 	struct mailimap_set *set = mailimap_set_new_empty();
-	for (size_t k = i; k < b->nmsgs && k < i + Hdrrun; k++)
+	size_t lo = backward(im, 0, i) < 0 ? (i >= Hdrrun - 1 ? i - (Hdrrun - 1) : 0) : i;
+	for (size_t k = lo; k < b->nmsgs && k < lo + Hdrrun; k++)
 		mailimap_set_add_single(set, b->msgs[k].envhash);
 	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(t,
 		mailimap_fetch_att_new_body_peek_section(mailimap_section_new_header()));
+	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
 	Fetch f = { set, t, NULL };
 	int lib, r = run(im, opfetch, &f, &lib), n = 0, found = 0;
 	if (r == 0 && lib != MAILIMAP_NO_ERROR)
 		r = imaperr(im, lib, "fetching headers");
-	for (int k = 0; k < Hdrrun; k++) {
-		im->hdruid[k] = 0;
-		bufreset(&im->hdr[k]);
-	}
+	forgetrun(im);
 	for (clistiter *c = r == 0 && f.result ? clist_begin(f.result) : NULL; c && n < Hdrrun; c = clist_next(c)) {
 		Msgent e;
 		const char *h;
@@ -715,6 +751,7 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 			continue;
 		im->hdruid[n] = uid;
 		bufadd(&im->hdr[n], h, len);
+		takesections(clist_content(c), NULL, &im->hdrbs[n]);
 		if (uid == m->envhash) {
 			keep(raw, h, len);
 			found = 1;
@@ -765,7 +802,6 @@ sectionkey(struct mailimap_section *sec, Buf *out)
 		bufputs(out, t->sec_type == MAILIMAP_SECTION_TEXT_MIME ? ".MIME" : ".HEADER");
 }
 
-typedef struct Sections Sections;
 struct Sections {
 	struct mailimap_fetch_type	*type;
 	char	**key;		/* "2.1.MIME": what was asked */
@@ -901,12 +937,19 @@ imapfetchskel(Box *b, const Msgent *m, Buf *skel)
 		top.n = e == top.p ? 0 : e ? (size_t)(e - top.p) + 2 : top.n;
 		top.p[top.n] = 0;
 	}
-	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
-	r = fetchone(im, m->envhash, t, NULL, &bs);
-	mailimap_fetch_type_free(t);
-	if (r < 0)
-		goto out;
+	for (int k = 0; k < Hdrrun && bs == NULL; k++)	/* the header run brought it */
+		if (im->hdruid[k] == m->envhash && im->hdrbs[k]) {
+			bs = im->hdrbs[k];
+			im->hdrbs[k] = NULL;
+		}
+	if (bs == NULL) {
+		struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
+		mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
+		r = fetchone(im, m->envhash, t, NULL, &bs);
+		mailimap_fetch_type_free(t);
+		if (r < 0)
+			goto out;
+	}
 	if (bs == NULL) {
 		r = seterr(EPROTO, "%s: no BODYSTRUCTURE for message %u", im->u.text, m->envhash);
 		goto out;
