@@ -82,7 +82,10 @@ def factotum(path, password):
 
     def loop():
         while True:
-            c, _ = s.accept()
+            try:
+                c, _ = s.accept()
+            except OSError:	# closed: the test is done with it
+                return
             threading.Thread(target=factotum_conn, args=(c, password), daemon=True).start()
     threading.Thread(target=loop, daemon=True).start()
     return s
