@@ -40,6 +40,7 @@ enum {
 	Readahead = 64,		/* messages fetched in one round trip */
 	Readbytes = 8 << 20,	/* ... or this many bytes */
 	Hdrrun = 256,		/* headers fetched in one round trip */
+	Bsrun = 64,		/* BODYSTRUCTUREs: dearer, the server parses each message */
 	Idlesecs = 25 * 60,	/* RFC 2177: renew IDLE within 29 minutes */
 };
 
@@ -55,8 +56,9 @@ struct Imap {
 	uint64_t	cached;	/* bytes in it */
 	int	evfd;		/* the watcher's: written by the idler */
 	uint32_t	hdruid[Hdrrun];	/* the last run of headers fetched, by UID */
-	struct mailimap_body	*hdrbs[Hdrrun];	/* and their BODYSTRUCTUREs, until a skeleton takes one */
-	size_t	lastmiss[2];	/* index of the last header and message fetched: the reader's direction */
+	uint32_t	bsuid[Bsrun];	/* the last run of BODYSTRUCTUREs fetched, by UID */
+	struct mailimap_body	*bs[Bsrun];	/* each until a skeleton takes it */
+	size_t	lastmiss[3];	/* index of the last header, message, structure fetched: the reader's way */
 	Buf	hdr[Hdrrun];
 	pthread_t	idler;
 	int	idling;
@@ -64,6 +66,7 @@ struct Imap {
 
 typedef struct Sections Sections;
 static void forgetrun(Imap *im);
+static void forgetbs(Imap *im);
 static void takesections(struct mailimap_msg_att *a, Sections *ss, struct mailimap_body **bs);
 
 /* the server's last words, for an error message */
@@ -596,7 +599,7 @@ imapclose(Box *b)
 	imap_freeurl(&im->u);
 	for (int i = 0; i < Hdrrun; i++)
 		buffree(&im->hdr[i]);
-	forgetrun(im);
+	forgetbs(im);
 	free(im->cache);
 	free(im);
 	b->aux = NULL;
@@ -708,9 +711,17 @@ forgetrun(Imap *im)
 	for (int k = 0; k < Hdrrun; k++) {
 		im->hdruid[k] = 0;
 		bufreset(&im->hdr[k]);
-		if (im->hdrbs[k])
-			mailimap_body_free(im->hdrbs[k]);
-		im->hdrbs[k] = NULL;
+	}
+}
+
+static void
+forgetbs(Imap *im)
+{
+	for (int k = 0; k < Bsrun; k++) {
+		im->bsuid[k] = 0;
+		if (im->bs[k])
+			mailimap_body_free(im->bs[k]);
+		im->bs[k] = NULL;
 	}
 }
 
@@ -736,7 +747,6 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(t,
 		mailimap_fetch_att_new_body_peek_section(mailimap_section_new_header()));
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
 	Fetch f = { set, t, NULL };
 	int lib, r = run(im, opfetch, &f, &lib), n = 0, found = 0;
 	if (r == 0 && lib != MAILIMAP_NO_ERROR)
@@ -751,7 +761,6 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 			continue;
 		im->hdruid[n] = uid;
 		bufadd(&im->hdr[n], h, len);
-		takesections(clist_content(c), NULL, &im->hdrbs[n]);
 		if (uid == m->envhash) {
 			keep(raw, h, len);
 			found = 1;
@@ -914,6 +923,56 @@ cachegetname(Imap *im, uint32_t uid, const char *what, Buf *out)
 	return k < 0 ? -1 : 0;
 }
 
+static struct mailimap_body *
+takebs(Imap *im, uint32_t uid)
+{
+	for (int k = 0; k < Bsrun; k++)
+		if (im->bsuid[k] == uid && im->bs[k]) {
+			struct mailimap_body *bs = im->bs[k];
+			im->bs[k] = NULL;
+			return bs;
+		}
+	return NULL;
+}
+
+/*
+ * The BODYSTRUCTUREs of a run of messages from index i, the way the
+ * reader goes, in one command: a listing of every message's parts
+ * costs a round trip per Bsrun messages for them.
+ */
+static int
+bsrun(Box *b, size_t i)
+{
+	Imap *im = b->aux;
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t lo = backward(im, 2, i) < 0 ? (i >= Bsrun - 1 ? i - (Bsrun - 1) : 0) : i;
+
+	for (size_t k = lo; k < b->nmsgs && k < lo + Bsrun; k++)
+		mailimap_set_add_single(set, b->msgs[k].envhash);
+	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
+	Fetch f = { set, t, NULL };
+	int lib, r = run(im, opfetch, &f, &lib), n = 0;
+	if (r == 0 && lib != MAILIMAP_NO_ERROR)
+		r = imaperr(im, lib, "fetching message structures");
+	forgetbs(im);
+	for (clistiter *c = r == 0 && f.result ? clist_begin(f.result) : NULL; c && n < Bsrun; c = clist_next(c)) {
+		Msgent e;
+		uint32_t uid = entryof(clist_content(c), &e, NULL, NULL);
+		if (uid == 0)
+			continue;
+		im->bsuid[n] = uid;
+		takesections(clist_content(c), NULL, &im->bs[n]);
+		n++;
+	}
+	if (f.result)
+		mailimap_fetch_list_free(f.result);
+	mailimap_fetch_type_free(t);
+	mailimap_set_free(set);
+	return r;
+}
+
 /*
  * The skeleton (imap_skel.c) of message m: its header, BODYSTRUCTURE in
  * one round trip, every part's header in a second.  1 when the message
@@ -937,18 +996,10 @@ imapfetchskel(Box *b, const Msgent *m, Buf *skel)
 		top.n = e == top.p ? 0 : e ? (size_t)(e - top.p) + 2 : top.n;
 		top.p[top.n] = 0;
 	}
-	for (int k = 0; k < Hdrrun && bs == NULL; k++)	/* the header run brought it */
-		if (im->hdruid[k] == m->envhash && im->hdrbs[k]) {
-			bs = im->hdrbs[k];
-			im->hdrbs[k] = NULL;
-		}
-	if (bs == NULL) {
-		struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
-		mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
-		r = fetchone(im, m->envhash, t, NULL, &bs);
-		mailimap_fetch_type_free(t);
-		if (r < 0)
+	if ((bs = takebs(im, m->envhash)) == NULL) {
+		if ((r = bsrun(b, m - b->msgs)) < 0)
 			goto out;
+		bs = takebs(im, m->envhash);
 	}
 	if (bs == NULL) {
 		r = seterr(EPROTO, "%s: no BODYSTRUCTURE for message %u", im->u.text, m->envhash);
