@@ -31,7 +31,7 @@ SRCS = \
 	mailfs/keys.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/imap_url.h
+HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h
 
 TESTSRCS = \
 	tests/check_main.c \

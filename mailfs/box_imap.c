@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include <libetpan/libetpan.h>
 #include "fns.h"
-#include "imap_url.h"
+#include "box_imap.h"
 
 enum {
 	Timeout = 60,		/* seconds a server may keep us waiting */
@@ -316,13 +316,45 @@ opfetch(Imap *im, void *arg)
 	return mailimap_uid_fetch(im->s, f->set, f->type, &f->result);
 }
 
+/* a FETCH of f, made again once over a dropped connection: 0, or -1 with the error set */
+static int
+uidfetch(Imap *im, Fetch *f, const char *what)
+{
+	int lib, r = run(im, opfetch, f, &lib);
+
+	if (r == 0 && lib != MAILIMAP_NO_ERROR)
+		r = imaperr(im, lib, what);
+	return r;
+}
+
+/* all of f is libetpan's to free */
+static void
+fetchfree(Fetch *f)
+{
+	if (f->result)
+		mailimap_fetch_list_free(f->result);
+	if (f->type)
+		mailimap_fetch_type_free(f->type);
+	if (f->set)
+		mailimap_set_free(f->set);
+}
+
+/* what to fetch: the UID, to tell the answers apart, and a */
 static struct mailimap_fetch_type *
-indextype(void)
+withuid(struct mailimap_fetch_att *a)
 {
 	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
 
 	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_flags());
+	mailimap_fetch_type_new_fetch_att_list_add(t, a);
+	return t;
+}
+
+static struct mailimap_fetch_type *
+indextype(void)
+{
+	struct mailimap_fetch_type *t = withuid(mailimap_fetch_att_new_flags());
+
 	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_internaldate());
 	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_rfc822_size());
 	return t;
@@ -333,12 +365,10 @@ static int
 fetchindex(Imap *im, uint32_t first, Msgent **v, size_t *n)
 {
 	Fetch f = { mailimap_set_new_interval(first, 0), indextype(), NULL };
-	int lib, r = run(im, opfetch, &f, &lib);
+	int r = uidfetch(im, &f, "fetching the index");
 
 	*v = NULL;
 	*n = 0;
-	if (r == 0 && lib != MAILIMAP_NO_ERROR)
-		r = imaperr(im, lib, "fetching the index");
 	if (r == 0 && f.result) {
 		*v = xmalloc((clist_count(f.result) + 1) * sizeof **v);
 		for (clistiter *c = clist_begin(f.result); c; c = clist_next(c))
@@ -346,19 +376,20 @@ fetchindex(Imap *im, uint32_t first, Msgent **v, size_t *n)
 				(*n)++;	/* "n:*" names the last message even below n */
 		qsort(*v, *n, sizeof **v, cmpuid);
 	}
-	if (f.result)
-		mailimap_fetch_list_free(f.result);
-	mailimap_fetch_type_free(f.type);
-	mailimap_set_free(f.set);
+	fetchfree(&f);
 	return r;
 }
 
 /* ---- the on-disk cache ---- */
 
+/* a message's file is named by its UID; a section's or skeleton's, "UID-what" */
 static void
-cachepath(Imap *im, uint32_t uid, char *buf, size_t n)
+cachepath(Imap *im, uint32_t uid, const char *what, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s/%u", im->cache, uid);
+	if (what)
+		snprintf(buf, n, "%s/%u-%s", im->cache, uid, what);
+	else
+		snprintf(buf, n, "%s/%u", im->cache, uid);
 }
 
 static int
@@ -468,10 +499,7 @@ cacheput(Imap *im, uint32_t uid, const char *what, const char *p, size_t n)
 
 	if (im->cache == NULL)
 		return;
-	if (what)	/* a part's section, or the skeleton */
-		snprintf(path, sizeof path, "%s/%u-%s", im->cache, uid, what);
-	else
-		cachepath(im, uid, path, sizeof path);
+	cachepath(im, uid, what, path, sizeof path);
 	int fd = open(im->cache, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
@@ -494,7 +522,7 @@ cachedrop(Imap *im, uint32_t uid)
 
 	if (im->cache == NULL)
 		return;
-	cachepath(im, uid, path, sizeof path);
+	cachepath(im, uid, NULL, path, sizeof path);
 	unlink(path);
 	snprintf(prefix, sizeof prefix, "%u-", uid);
 	if ((d = opendir(im->cache)) == NULL)
@@ -505,32 +533,25 @@ cachedrop(Imap *im, uint32_t uid)
 	closedir(d);
 }
 
+/* a cached message (what NULL), section or skeleton; -1 if not there */
 static int
-cacheget(Imap *im, uint32_t uid, Buf *raw)
+cacheget(Imap *im, uint32_t uid, const char *what, Buf *out)
 {
-	char path[4096];
-	struct stat st;
+	char path[4096], buf[65536];
+	ssize_t k;
 
 	if (im->cache == NULL)
 		return -1;
-	cachepath(im, uid, path, sizeof path);
+	cachepath(im, uid, what, path, sizeof path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int r = -1;
-	if (fstat(fd, &st) == 0) {
-		bufreset(raw);
-		bufadd(raw, NULL, 0);
-		raw->p = xrealloc(raw->p, st.st_size + 1);
-		raw->cap = st.st_size + 1;
-		if (read(fd, raw->p, st.st_size) == st.st_size) {
-			raw->n = st.st_size;
-			raw->p[raw->n] = 0;
-			r = 0;
-		}
-	}
+	bufreset(out);
+	bufadd(out, "", 0);
+	while ((k = read(fd, buf, sizeof buf)) > 0)
+		bufadd(out, buf, k);
 	close(fd);
-	return r;
+	return k < 0 ? -1 : 0;
 }
 
 static int
@@ -540,7 +561,7 @@ cached(Imap *im, uint32_t uid)
 
 	if (im->cache == NULL)
 		return 0;
-	cachepath(im, uid, path, sizeof path);
+	cachepath(im, uid, NULL, path, sizeof path);
 	return access(path, F_OK) == 0;
 }
 
@@ -629,6 +650,18 @@ backward(Imap *im, int kind, size_t i)
 	return step;
 }
 
+/* the UIDs of len messages from index i on, or up to it if the reader goes back */
+static struct mailimap_set *
+runset(Box *b, int kind, size_t i, size_t len)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t lo = backward(b->aux, kind, i) < 0 ? (i >= len - 1 ? i - (len - 1) : 0) : i;
+
+	for (size_t k = lo; k < b->nmsgs && k < lo + len; k++)
+		mailimap_set_add_single(set, b->msgs[k].envhash);
+	return set;
+}
+
 /*
  * Fetch the message at index i and the next ones not cached yet, in
  * one command: each goes to the cache, and i's to raw.
@@ -652,14 +685,8 @@ fetchrun(Box *b, size_t i, Buf *raw)
 		if (k == 0 && step < 0)
 			break;
 	}
-	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(t,
-		mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
-	Fetch f = { set, t, NULL };
-	int lib, r = run(im, opfetch, &f, &lib);
-	if (r == 0 && lib != MAILIMAP_NO_ERROR)
-		r = imaperr(im, lib, "fetching a message");
+	Fetch f = { set, withuid(mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL))), NULL };
+	int r = uidfetch(im, &f, "fetching a message");
 	for (clistiter *c = r == 0 && f.result ? clist_begin(f.result) : NULL; c; c = clist_next(c)) {
 		Msgent e;
 		const char *body;
@@ -680,10 +707,7 @@ fetchrun(Box *b, size_t i, Buf *raw)
 	}
 	if (r == 0 && !found)
 		r = seterr(ENOENT, "%s: message %u is gone from the server", im->u.text, want);
-	if (f.result)
-		mailimap_fetch_list_free(f.result);
-	mailimap_fetch_type_free(t);
-	mailimap_set_free(set);
+	fetchfree(&f);
 	return r;
 }
 
@@ -693,7 +717,7 @@ imapfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	Imap *im = b->aux;
 
 	bufreset(env);
-	if (cacheget(im, m->envhash, raw) == 0)
+	if (cacheget(im, m->envhash, NULL, raw) == 0)
 		return 0;
 	return fetchrun(b, m - b->msgs, raw);
 }
@@ -732,25 +756,15 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 	size_t i = m - b->msgs;
 
 	*whole = 0;
-	if (cacheget(im, m->envhash, raw) == 0)
+	if (cacheget(im, m->envhash, NULL, raw) == 0)
 		return *whole = 1, 0;
 	for (int k = 0; k < Hdrrun; k++)
 		if (im->hdruid[k] == m->envhash && im->hdr[k].n) {
 			keep(raw, im->hdr[k].p, im->hdr[k].n);
 			return 0;
 		}
-	struct mailimap_set *set = mailimap_set_new_empty();
-	size_t lo = backward(im, 0, i) < 0 ? (i >= Hdrrun - 1 ? i - (Hdrrun - 1) : 0) : i;
-	for (size_t k = lo; k < b->nmsgs && k < lo + Hdrrun; k++)
-		mailimap_set_add_single(set, b->msgs[k].envhash);
-	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(t,
-		mailimap_fetch_att_new_body_peek_section(mailimap_section_new_header()));
-	Fetch f = { set, t, NULL };
-	int lib, r = run(im, opfetch, &f, &lib), n = 0, found = 0;
-	if (r == 0 && lib != MAILIMAP_NO_ERROR)
-		r = imaperr(im, lib, "fetching headers");
+	Fetch f = { runset(b, 0, i, Hdrrun), withuid(mailimap_fetch_att_new_body_peek_section(mailimap_section_new_header())), NULL };
+	int r = uidfetch(im, &f, "fetching headers"), n = 0, found = 0;
 	forgetrun(im);
 	for (clistiter *c = r == 0 && f.result ? clist_begin(f.result) : NULL; c && n < Hdrrun; c = clist_next(c)) {
 		Msgent e;
@@ -769,10 +783,7 @@ imapfetchhdr(Box *b, const Msgent *m, Buf *raw, int *whole)
 	}
 	if (r == 0 && !found)
 		r = seterr(ENOENT, "%s: message %u is gone from the server", im->u.text, m->envhash);
-	if (f.result)
-		mailimap_fetch_list_free(f.result);
-	mailimap_fetch_type_free(t);
-	mailimap_set_free(set);
+	fetchfree(&f);
 	return r;
 }
 
@@ -879,48 +890,16 @@ takesections(struct mailimap_msg_att *a, Sections *ss, struct mailimap_body **bs
 static int
 fetchone(Imap *im, uint32_t uid, struct mailimap_fetch_type *t, Sections *ss, struct mailimap_body **bs)
 {
-	struct mailimap_set *set = mailimap_set_new_single(uid);
-	Fetch f = { set, t, NULL };
-	int lib, r = run(im, opfetch, &f, &lib);
+	Fetch f = { mailimap_set_new_single(uid), t, NULL };
+	int r = uidfetch(im, &f, "fetching a message's parts");
 
-	if (r == 0 && lib != MAILIMAP_NO_ERROR)
-		r = imaperr(im, lib, "fetching a message's parts");
 	if (r == 0 && (f.result == NULL || clist_begin(f.result) == NULL))
 		r = seterr(ENOENT, "%s: message %u is gone from the server", im->u.text, uid);
 	if (r == 0)
 		takesections(clist_content(clist_begin(f.result)), ss, bs);
-	if (f.result)
-		mailimap_fetch_list_free(f.result);
-	mailimap_set_free(set);
+	f.type = NULL;	/* the caller's */
+	fetchfree(&f);
 	return r;
-}
-
-static void
-cachename(Imap *im, uint32_t uid, const char *what, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s/%u-%s", im->cache, uid, what);
-}
-
-/* a cached section or skeleton, or -1 */
-static int
-cachegetname(Imap *im, uint32_t uid, const char *what, Buf *out)
-{
-	char path[4096];
-
-	if (im->cache == NULL)
-		return -1;
-	cachename(im, uid, what, path, sizeof path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	bufreset(out);
-	char buf[65536];
-	ssize_t k;
-	while ((k = read(fd, buf, sizeof buf)) > 0)
-		bufadd(out, buf, k);
-	bufadd(out, "", 0);
-	close(fd);
-	return k < 0 ? -1 : 0;
 }
 
 static struct mailimap_body *
@@ -944,18 +923,9 @@ static int
 bsrun(Box *b, size_t i)
 {
 	Imap *im = b->aux;
-	struct mailimap_set *set = mailimap_set_new_empty();
-	size_t lo = backward(im, 2, i) < 0 ? (i >= Bsrun - 1 ? i - (Bsrun - 1) : 0) : i;
+	Fetch f = { runset(b, 2, i, Bsrun), withuid(mailimap_fetch_att_new_bodystructure()), NULL };
+	int r = uidfetch(im, &f, "fetching message structures"), n = 0;
 
-	for (size_t k = lo; k < b->nmsgs && k < lo + Bsrun; k++)
-		mailimap_set_add_single(set, b->msgs[k].envhash);
-	struct mailimap_fetch_type *t = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(t, mailimap_fetch_att_new_bodystructure());
-	Fetch f = { set, t, NULL };
-	int lib, r = run(im, opfetch, &f, &lib), n = 0;
-	if (r == 0 && lib != MAILIMAP_NO_ERROR)
-		r = imaperr(im, lib, "fetching message structures");
 	forgetbs(im);
 	for (clistiter *c = r == 0 && f.result ? clist_begin(f.result) : NULL; c && n < Bsrun; c = clist_next(c)) {
 		Msgent e;
@@ -966,10 +936,7 @@ bsrun(Box *b, size_t i)
 		takesections(clist_content(c), NULL, &im->bs[n]);
 		n++;
 	}
-	if (f.result)
-		mailimap_fetch_list_free(f.result);
-	mailimap_fetch_type_free(t);
-	mailimap_set_free(set);
+	fetchfree(&f);
 	return r;
 }
 
@@ -987,7 +954,7 @@ imapfetchskel(Box *b, const Msgent *m, Buf *skel)
 	Sections ss = { 0 };
 	int whole, r;
 
-	if (cachegetname(im, m->envhash, "skel", skel) == 0)
+	if (cacheget(im, m->envhash, "skel", skel) == 0)
 		return skel->n ? 0 : 1;	/* an empty one: it has none */
 	if ((r = imapfetchhdr(b, m, &top, &whole)) < 0)
 		goto out;
@@ -1038,7 +1005,7 @@ imapfetchpart(Box *b, const Msgent *m, const char *section, Buf *out)
 	Imap *im = b->aux;
 	Sections ss = { 0 };
 
-	if (cachegetname(im, m->envhash, section, out) == 0)
+	if (cacheget(im, m->envhash, section, out) == 0)
 		return 0;
 	ss.type = mailimap_fetch_type_new_fetch_att_list_empty();
 	ss.key = xmalloc(sizeof *ss.key);

@@ -348,12 +348,11 @@ mbox_scan(const char *p, size_t n, int nthreads, void (*fn)(void *arg, const Msg
 }
 
 /*
- * Undo mboxrd quoting: a line of one or more '>' then "From " loses one
- * '>'.  mboxo files quote the same way but cannot be undone exactly;
- * treating them as mboxrd restores the common case.
+ * mboxrd quoting: a line of '>'s (none, to quote) then "From " gains
+ * one '>' (quote) or loses one (unquote, where there is one).
  */
-void
-mbox_unquote(Buf *dst, const char *p, size_t n)
+static void
+requote(Buf *dst, const char *p, size_t n, int quote)
 {
 	size_t i = 0;
 
@@ -361,29 +360,31 @@ mbox_unquote(Buf *dst, const char *p, size_t n)
 		size_t ll = linelen(p + i, n - i), j = i;
 		while (j < i + ll && p[j] == '>')
 			j++;
-		size_t skip = j > i && i + ll - j >= 5 && memcmp(p + j, "From ", 5) == 0;
+		int from = i + ll - j >= 5 && memcmp(p + j, "From ", 5) == 0;
+		size_t skip = from && !quote && j > i;
 		size_t end = i + ll < n ? i + ll + 1 : n;
+		if (from && quote)
+			bufputc(dst, '>');
 		bufadd(dst, p + i + skip, end - i - skip);
 		i = end;
 	}
+}
+
+/*
+ * Undo mboxrd quoting.  mboxo files quote the same way but cannot be
+ * undone exactly; treating them as mboxrd restores the common case.
+ */
+void
+mbox_unquote(Buf *dst, const char *p, size_t n)
+{
+	requote(dst, p, n, 0);
 }
 
 /* mboxrd quoting, for a message that comes from a store without it */
 void
 mbox_quote(Buf *dst, const char *p, size_t n)
 {
-	size_t i = 0;
-
-	while (i < n) {
-		size_t ll = linelen(p + i, n - i), j = i;
-		while (j < i + ll && p[j] == '>')
-			j++;
-		if (i + ll - j >= 5 && memcmp(p + j, "From ", 5) == 0)
-			bufputc(dst, '>');
-		size_t end = i + ll < n ? i + ll + 1 : n;
-		bufadd(dst, p + i, end - i);
-		i = end;
-	}
+	requote(dst, p, n, 1);
 }
 
 /* wait until no live dotlock is held on path */

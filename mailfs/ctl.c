@@ -40,42 +40,6 @@ static char *mailpath(const char *p);
 static int isflag(Ctlcmd *c);
 static const char Ebad[] = "bad control message";
 
-/*
- * Plan 9's tokenize: blanks separate fields, '...' quotes, and '' inside
- * quotes is one quote.  The fields point into s, which is changed.
- */
-static int
-tokenize(char *s, char **f, int max)
-{
-	int n = 0;
-
-	while (*s && n < max) {
-		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-			s++;
-		if (!*s)
-			break;
-		char *w = s, *o = s;
-		f[n++] = w;
-		int quoting = 0;
-		for (; *s; s++) {
-			if (!quoting && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
-				break;
-			if (*s == '\'') {
-				if (quoting && s[1] == '\'')
-					*o++ = *s++;
-				else
-					quoting = !quoting;
-				continue;
-			}
-			*o++ = *s;
-		}
-		if (*s)
-			s++;
-		*o = 0;
-	}
-	return n;
-}
-
 /* "12" or "12/": the number; 0 for anything else */
 static uint32_t
 msgnum(const char *s)

@@ -28,6 +28,7 @@ size_t	crlftolf(char *p, size_t n);	/* in place; the new length */
 Blob	*blobnew(const void *p, size_t n);	/* caller holds the one reference */
 Blob	*blobfrombuf(Buf *b);			/* empties b */
 Blob	*blobref(Blob *b);
+int	tokenize(char *s, char **f, int max);	/* Plan 9's: in place, '...' quotes; the count */
 void	blobunref(Blob *b);
 
 /* err.c: one error record per thread; code is an errno value */

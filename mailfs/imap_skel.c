@@ -15,7 +15,7 @@
 #include <string.h>
 #include <libetpan/libetpan.h>
 #include "fns.h"
-#include "imap_url.h"
+#include "box_imap.h"
 
 static void
 join(Buf *out, const char *s, int i)

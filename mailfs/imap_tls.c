@@ -11,7 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include "fns.h"
-#include "imap_url.h"
+#include "box_imap.h"
 
 static char *cafile;	/* NULL: the system's store */
 

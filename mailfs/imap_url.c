@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fns.h"
-#include "imap_url.h"
+#include "box_imap.h"
 
 static char *
 unescape(const char *s, size_t n)

@@ -2,7 +2,8 @@
  * Passwords for the backends, never from the command line: first from
  * a key file only its owner can read, written as factotum keys
  *	key proto=pass service=imap server=mail.example.com user=alice !password=secret
- * so the same lines serve plan9port's factotum; then from factotum
+ * so the same lines serve plan9port's factotum (and are split with the
+ * same quoting, tokenize in util.c); then from factotum
  * itself, when one is posted in the namespace.
  */
 #include <errno.h>
@@ -18,36 +19,6 @@
 enum { Maxattrs = 32 };
 
 static char *keyfile;
-
-/* factotum's quoting: blanks separate, '...' quotes, '' is a quote */
-static int
-fields(char *s, char **f, int max)
-{
-	int n = 0;
-
-	while (*s && n < max) {
-		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-			s++;
-		if (!*s)
-			break;
-		char *o = s;
-		f[n++] = o;
-		for (int q = 0; *s && (q || (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')); s++) {
-			if (*s == '\'') {
-				if (q && s[1] == '\'')
-					*o++ = *s++;
-				else
-					q = !q;
-				continue;
-			}
-			*o++ = *s;
-		}
-		if (*s)
-			s++;
-		*o = 0;
-	}
-	return n;
-}
 
 static const char *
 attr(char **f, int n, const char *name)
@@ -94,7 +65,7 @@ fromfile(const char *service, const char *server, const char *user, Buf *pw)
 	size_t cap = 0;
 	int found = 0;
 	while (!found && getline(&line, &cap, fp) > 0) {
-		const char *p = fits(f, fields(line, f, Maxattrs), service, server, user);
+		const char *p = fits(f, tokenize(line, f, Maxattrs), service, server, user);
 		if (p) {
 			bufreset(pw);
 			bufputs(pw, p);
@@ -126,7 +97,7 @@ fromfactotum(const char *service, const char *server, const char *user, Buf *pw)
 	    p9c_write(&c, 1, "read", 4) < 0 || (n = p9c_read(&c, 1, buf, sizeof buf - 1)) < 2)
 		goto out;
 	buf[n] = 0;
-	if (strncmp(buf, "ok ", 3) == 0 && fields(buf + 3, f, 4) == 2) {
+	if (strncmp(buf, "ok ", 3) == 0 && tokenize(buf + 3, f, 4) == 2) {
 		bufreset(pw);
 		bufputs(pw, f[1]);
 		r = 1;

@@ -257,7 +257,9 @@ part_fill(Part *p, int below)
 			Msgent *e = box_msg(m->box, m->id);
 			if (e == NULL)
 				return seterr(ENOENT, "no such message");
-			if (m->box->ops->fetchpart(m->box, e, p->section, &b) < 0) {
+			if (p->parent == NULL && !m->partial)	/* a single part: the body we hold */
+				bufadd(&b, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
+			else if (m->box->ops->fetchpart(m->box, e, p->section, &b) < 0) {
 				buffree(&b);
 				return -1;
 			}

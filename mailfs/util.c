@@ -184,3 +184,39 @@ blobunref(Blob *b)
 	if (b && __atomic_sub_fetch(&b->ref, 1, __ATOMIC_ACQ_REL) == 0)
 		free(b);
 }
+
+/*
+ * Plan 9's tokenize: blanks separate fields, '...' quotes, and '' inside
+ * quotes is one quote.  The fields point into s, which is changed.
+ */
+int
+tokenize(char *s, char **f, int max)
+{
+	int n = 0;
+
+	while (*s && n < max) {
+		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		if (!*s)
+			break;
+		char *w = s, *o = s;
+		f[n++] = w;
+		int quoting = 0;
+		for (; *s; s++) {
+			if (!quoting && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+				break;
+			if (*s == '\'') {
+				if (quoting && s[1] == '\'')
+					*o++ = *s++;
+				else
+					quoting = !quoting;
+				continue;
+			}
+			*o++ = *s;
+		}
+		if (*s)
+			s++;
+		*o = 0;
+	}
+	return n;
+}

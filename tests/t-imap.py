@@ -13,7 +13,7 @@ survived, the on-disk cache filled, a wrong password and an untrusted
 certificate refused with one line, imaps with the private CA, and the
 same tree over 9P.  usage: t-imap.py MAILFS
 """
-import imaplib, os, shutil, socket, ssl, struct, subprocess, sys, tempfile, threading, time
+import imaplib, os, shutil, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import p9client as p9
 import tap as tap_
@@ -33,62 +33,19 @@ SAME = ["subject", "from", "to", "cc", "replyto", "date", "type", "filename",
 asked = []
 
 
-def factotum_conn(conn, password):
-    """A stand-in factotum's rpc file (factotum(4)): start, then read gives 'ok user password'."""
-    buf, state = b"", "idle"
-    try:
-        while True:
-            while len(buf) < 4 or len(buf) < struct.unpack_from("<I", buf)[0]:
-                d = conn.recv(65536)
-                if not d:
-                    return
-                buf += d
-            size = struct.unpack_from("<I", buf)[0]
-            t, buf = p9.unpack(buf[:size]), buf[size:]
-            if t.type == p9.Tversion:
-                r = p9.Fcall(p9.Rversion, t.tag, msize=t.msize, version="9P2000")
-            elif t.type == p9.Tattach:
-                r = p9.Fcall(p9.Rattach, t.tag, qid=p9.Qid(0x80, 0, 0))
-            elif t.type == p9.Twalk:
-                ok = list(t.wname) == ["rpc"]
-                r = p9.Fcall(p9.Rwalk, t.tag, wqid=[p9.Qid(0, 0, 1)]) if ok else \
-                    p9.Fcall(p9.Rerror, t.tag, ename="file does not exist")
-            elif t.type == p9.Topen:
-                r = p9.Fcall(p9.Ropen, t.tag, qid=p9.Qid(0, 0, 1), iounit=0)
-            elif t.type == p9.Twrite:
-                req = bytes(t.data).decode()
-                if req.startswith("start "):
-                    asked.append(req)
-                    state = "started"
-                elif req == "read" and state == "started":
-                    state = "reading"
-                r = p9.Fcall(p9.Rwrite, t.tag, count=len(t.data))
-            elif t.type == p9.Tread:
-                data = {"started": b"ok", "reading": ("ok alice %s" % password).encode()}.get(state, b"error phase")
-                r = p9.Fcall(p9.Rread, t.tag, data=data)
-            elif t.type == p9.Tclunk:
-                r = p9.Fcall(p9.Rclunk, t.tag)
-            else:
-                r = p9.Fcall(p9.Rerror, t.tag, ename="not here")
-            conn.sendall(p9.pack(r))
-    finally:
-        conn.close()
-
-
 def factotum(path, password):
-    s = socket.socket(socket.AF_UNIX)
-    s.bind(path)
-    s.listen(8)
+    """A stand-in factotum's rpc file (factotum(4)): start, then read gives 'ok user password'."""
+    def write(state, data):
+        req = data.decode()
+        if req.startswith("start "):
+            asked.append(req)
+            state["phase"] = "started"
+        elif req == "read" and state.get("phase") == "started":
+            state["phase"] = "reading"
 
-    def loop():
-        while True:
-            try:
-                c, _ = s.accept()
-            except OSError:	# closed: the test is done with it
-                return
-            threading.Thread(target=factotum_conn, args=(c, password), daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
-    return s
+    def read(state):
+        return {"started": b"ok", "reading": ("ok alice %s" % password).encode()}.get(state.get("phase"), b"error phase")
+    return tap_.standin(path, walk=lambda name: name == "rpc", write=write, read=read)
 
 
 def dovecot(d, *extra):

@@ -38,20 +38,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 25 | sed 's/^/#   /'
-	return 0
-}
-# check DESCRIPTION CMD...: ok if CMD succeeds; its output is shown if not
-check() {
-	local d=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$d"; else notok "$d" "$out"; fi
-}
+. "$top/tests/tap.sh"
 
 H="python3 $T/h.py"
 cat >"$T/h.py" <<'EOF'

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """New-mail notices to the plumber, as acme Mail needs them (spec 4.6).
 
-A stand-in plumber (a 9P server written here with p9client's codec)
+A stand-in plumber (tap.standin, a 9P server written with p9client's codec)
 is posted as "plumb" in a fresh namespace; mailfs -s serves a copy of
 the sample mailbox there.  Nothing may be plumbed for the messages it
 starts with; a delivered message must be plumbed once as mailtype=new,
 with data Mail/mbox/<n> and the digest its info shows; a deleted one as
 mailtype=delete.  usage: t-plumb.py MAILFS
 """
-import os, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
+import os, shutil, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import p9client as p9
 import tap as tap_
@@ -17,46 +17,6 @@ top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 got = []
 tap = tap_.Tap()
 check = tap.check
-
-
-def serve(conn):
-    buf = b""
-    try:
-        while True:
-            while len(buf) < 4 or len(buf) < struct.unpack_from("<I", buf)[0]:
-                d = conn.recv(65536)
-                if not d:
-                    return
-                buf += d
-            size = struct.unpack_from("<I", buf)[0]
-            t, buf = p9.unpack(buf[:size]), buf[size:]
-            if t.type == p9.Tversion:
-                r = p9.Fcall(p9.Rversion, t.tag, msize=t.msize, version="9P2000")
-            elif t.type == p9.Tattach:
-                r = p9.Fcall(p9.Rattach, t.tag, qid=p9.Qid(0x80, 0, 0))
-            elif t.type == p9.Twalk:
-                r = p9.Fcall(p9.Rwalk, t.tag, wqid=[p9.Qid(0, 0, 1)] * len(t.wname))
-            elif t.type == p9.Topen:
-                r = p9.Fcall(p9.Ropen, t.tag, qid=p9.Qid(0, 0, 1), iounit=0)
-            elif t.type == p9.Twrite:
-                got.append(bytes(t.data))
-                r = p9.Fcall(p9.Rwrite, t.tag, count=len(t.data))
-            elif t.type == p9.Tclunk:
-                r = p9.Fcall(p9.Rclunk, t.tag)
-            else:
-                r = p9.Fcall(p9.Rerror, t.tag, ename="not here")
-            conn.sendall(p9.pack(r))
-    finally:
-        conn.close()
-
-
-def plumber(path):
-    s = socket.socket(socket.AF_UNIX)
-    s.bind(path)
-    s.listen(8)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 
 def wait(k, secs=5):
@@ -72,7 +32,7 @@ def main():
     os.mkdir(ns, 0o700)
     box = os.path.join(tmp, "box")
     shutil.copy(os.path.join(top, "testdata/sample.mbox"), box)
-    threading.Thread(target=plumber, args=(os.path.join(ns, "plumb"),), daemon=True).start()
+    tap_.standin(os.path.join(ns, "plumb"), write=lambda state, data: got.append(data))
     env = dict(os.environ, NAMESPACE=ns, TZ="UTC")
     srv = tap_.post(mailfs, [box], ns, "mail", env)
     try:

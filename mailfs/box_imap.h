@@ -1,6 +1,6 @@
 /*
- * What the IMAP backend shares with its helpers (imap_url.c, imap_tls.c):
- * only box_imap.c includes this.
+ * What the IMAP backend (box_imap.c) shares with its helpers,
+ * imap_url.c, imap_tls.c and imap_skel.c: only they include this.
  */
 typedef struct Imapurl Imapurl;
 struct Imapurl {
