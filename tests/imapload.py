@@ -94,7 +94,10 @@ def mkdirs(path):
         return
     parent = os.path.dirname(path)
     mkdirs(parent)
-    os.mkdir(path)
+    try:
+        os.mkdir(path)
+    except FileExistsError:	# Dovecot, watching the maildir, made it first
+        return
     if os.geteuid() == 0:
         st = os.stat(parent)
         os.chown(path, st.st_uid, st.st_gid)
