@@ -5,7 +5,8 @@
 #
 # Environment: BENCH_N (messages, default 100000), BENCH_DIR (work
 # directory, default /var/tmp/mailfs-bench), BENCH_KEEP=1 (keep the
-# plain copy of the tree), MAILFS (server binary, default mailfs/mailfs).
+# plain copy of the tree), MAILFS (server binary, default mailfs/mailfs),
+# BENCH_MIRROR_THREADS (run mirrorfs, the FUSE floor, with -t N).
 set -euo pipefail
 export LC_ALL=C
 
@@ -34,6 +35,8 @@ MBOX=$W/bench-$N.mbox
 PLAIN=$W/plain
 GEN=$W/genmbox
 RA=$W/readall
+MIRRORFS=$W/mirrorfs
+MIRROR=$W/mirror	# mirrorfs over $PLAIN: the FUSE floor
 MARKER=zanzibar
 XARGS_S=1000000		# xargs command-line size: few grep processes
 
@@ -45,15 +48,18 @@ fail() {
 	failures+=("$*")
 }
 
+# ismounted [DIR]: DIR (default $MNT) is a mount point
 ismounted() {
-	mountpoint -q "$MNT" 2>/dev/null
+	mountpoint -q "${1:-$MNT}" 2>/dev/null
 }
 
 cleanup() {
-	local rc=$?
-	if ismounted; then
-		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || true
-	fi
+	local rc=$? m
+	for m in "$MIRROR" "$MNT"; do
+		if ismounted "$m"; then
+			fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true
+		fi
+	done
 	if [[ -z ${BENCH_KEEP:-} ]]; then
 		rm -rf "$PLAIN"
 	fi
@@ -78,19 +84,52 @@ figure() {
 	}"
 }
 
-# the mailfs process serving $MNT: a process named mailfs with $MNT as
-# one of its arguments (pgrep -f alone could also match fusermount3)
+# findpid [NAME DIR]: the server process for DIR (default: mailfs on
+# $MNT), a process named NAME with DIR as one of its arguments (pgrep -f
+# alone could also match fusermount3)
 findpid() {
-	local p found=
-	for p in $(pgrep -x mailfs || true); do
-		if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qxF -- "$MNT"; then
+	local name=${1:-mailfs} dir=${2:-$MNT} p found=
+	for p in $(pgrep -x "$name" || true); do
+		# stderr first: the process may be gone before the < opens
+		if tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -qxF -- "$dir"; then
 			found=$p
 		fi
 	done
 	if [[ -z $found ]]; then
-		found=$(pgrep -n -f "mailfs.*$MNT" || true)
+		found=$(pgrep -n -f "$name.*$dir" || true)
 	fi
 	echo "$found"
+}
+
+# waitexit PID NAME: after an unmount, wait up to 10 s for the server to go
+waitexit() {
+	local pid=$1 name=$2 t0=$EPOCHREALTIME i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "$name (pid $pid) still running 10 s after unmount; sending SIGTERM"
+		kill "$pid" 2>/dev/null || true
+	else
+		echo "$name exited $(elapsed "$t0" "$EPOCHREALTIME") s after unmount"
+	fi
+}
+
+# ratio A B: A/B to two places
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
+}
+
+# floorverdict WHAT TARGET-TEXT FLOOR-TEXT AWK-CHECK: whether a target is
+# within reach of a FUSE server that does nothing (CHECK: an awk condition
+# on the floor's figures)
+floorverdict() {
+	if awk "BEGIN { exit !($4) }"; then
+		echo "fuse-floor: $1 target ($2) is within reach of a do-nothing FUSE server here ($3)"
+	else
+		echo "fuse-floor: $1 target ($2) is below what a do-nothing FUSE server reaches on this machine ($3)"
+	fi
 }
 
 # grepbody ROOT OUT: grep -l the marker over ROOT/mbox/*/body, one
@@ -118,6 +157,7 @@ echo "mailfs bench: N=$N, work dir $W"
 # 1. tools and mailbox
 cc -std=c11 -O2 -o "$GEN" "$here/genmbox.c"
 cc -std=c11 -O2 -o "$RA" "$here/readall.c"
+cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra $(pkg-config --cflags fuse3) -o "$MIRRORFS" "$here/mirrorfs.c" $(pkg-config --libs fuse3)
 stamp="n=$N seed=1 gen=$(sha256sum <"$here/genmbox.c" | cut -c1-64)"
 if [[ -f $MBOX && -f $MBOX.stamp && $(cat "$MBOX.stamp") == "$stamp" ]]; then
 	echo "mbox: reusing $MBOX"
@@ -140,11 +180,13 @@ if [[ ! -x $MAILFS ]]; then
 	exit 1
 fi
 
-mkdir -p "$MNT"
-if ismounted; then
-	echo "bench: unmounting a leftover mount on $MNT"
-	fusermount3 -u "$MNT" || fusermount3 -uz "$MNT"
-fi
+mkdir -p "$MNT" "$MIRROR"
+for m in "$MNT" "$MIRROR"; do
+	if ismounted "$m"; then
+		echo "bench: unmounting a leftover mount on $m"
+		fusermount3 -u "$m" || fusermount3 -uz "$m"
+	fi
+done
 
 # 2. warm the page cache, then the floor for (a)
 cat "$MBOX" >/dev/null
@@ -246,21 +288,67 @@ fi
 # unmount and wait for the server to go
 fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT failed"
 if [[ -n $pid ]]; then
-	t0=$EPOCHREALTIME
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		fail "mailfs (pid $pid) still running 10 s after unmount; sending SIGTERM"
-		kill "$pid" 2>/dev/null || true
-	else
-		echo "mailfs exited $(elapsed "$t0" "$EPOCHREALTIME") s after unmount"
-	fi
+	waitexit "$pid" mailfs
 fi
 if [[ -s $W/mailfs.log ]]; then
 	echo "mailfs log ($W/mailfs.log):"
 	head -20 "$W/mailfs.log" | sed 's/^/  /'
+fi
+
+# (e) the FUSE floor: the same reads, by the same methods, through
+# mirrorfs, a FUSE server that only passes the plain copy through.  What
+# it costs over the plain copy is what FUSE round trips cost on this
+# machine, which no FUSE server can go below.
+t0=$EPOCHREALTIME
+if ! "$MIRRORFS" ${BENCH_MIRROR_THREADS:+-t "$BENCH_MIRROR_THREADS"} "$PLAIN" "$MIRROR" </dev/null >"$W/mirrorfs.log" 2>&1; then
+	echo "bench: mirrorfs $PLAIN $MIRROR failed:" >&2
+	cat "$W/mirrorfs.log" >&2
+	exit 1
+fi
+nls_f=$(ls "$MIRROR/mbox" | wc -l)
+t1=$EPOCHREALTIME
+mirrorpid=$(findpid mirrorfs "$MIRROR")
+[[ $nls_f -eq $N ]] || fail "ls $MIRROR/mbox shows $nls_f entries, expected $N"
+echo "fuse-floor: mount+ls through mirrorfs${BENCH_MIRROR_THREADS:+ -t $BENCH_MIRROR_THREADS} $(elapsed "$t0" "$t1") s (mailfs $meas_a s)"
+
+sed "s|^$MNT/|$MIRROR/|" "$W/info-mnt.txt" >"$W/info-mirror.txt"
+t0=$EPOCHREALTIME
+"$RA" <"$W/info-mirror.txt" >"$W/info-mirror.out" || fail "reading info files through mirrorfs"
+t1=$EPOCHREALTIME
+mirror_b=$(elapsed "$t0" "$t1")
+if [[ $(cat "$W/info-mirror.out") != "$(cat "$W/info-plain.out")" ]]; then
+	fail "info bytes differ: mirrorfs '$(cat "$W/info-mirror.out")', plain '$(cat "$W/info-plain.out")'"
+fi
+grep1_f=$(grepbody "$MIRROR" "$W/grep-mirror1.txt")
+grep2_f=$(grepbody "$MIRROR" "$W/grep-mirror2.txt")
+grepcheck "$W/grep-mirror1.txt" "$W/grep-mirror2.txt"
+for i in 1 2; do
+	sed "s|^$MIRROR/||" "$W/grep-mirror$i.txt" | sort >"$W/grep-mirror$i.rel"
+	cmp -s "$W/grep-mirror$i.rel" "$W/grep-plain$i.rel" ||
+		fail "grep through mirrorfs and over the plain copy list different files (run $i)"
+done
+
+echo "fuse-floor: read-info through mirrorfs $mirror_b s (plain $floor_b s); mailfs is $(ratio "$meas_b" "$mirror_b") times the FUSE floor"
+# per message, FUSE costs about 5 round trips here (2 lookups, open,
+# read, release); the read-info target is set for the default N
+permsg=$(awk -v t="$mirror_b" -v n="$N" 'BEGIN { printf "%.0f", t * 1e6 / n }')
+scaled=
+if ((N != 100000)); then
+	scaled="; ${permsg} us a message, so ~$(awk -v t="$mirror_b" -v n="$N" 'BEGIN { printf "%.1f", t * 100000 / n }') s for 100000"
+fi
+for run in first warm; do
+	if [[ $run == first ]]; then f=$grep1_f p=$grep1_p m=$grep1_m; else f=$grep2_f p=$grep2_p m=$grep2_m; fi
+	echo "fuse-floor: grep-body $run through mirrorfs $f s = $(ratio "$f" "$p") x plain; mailfs $m s = $(ratio "$m" "$p") x plain, $(ratio "$m" "$f") x the FUSE floor"
+done
+floorverdict read-info "< 3 s" "mirrorfs $mirror_b s$scaled" "$mirror_b < 3"
+floorverdict "grep-body (first)" "<= 1.5x plain" "mirrorfs $(ratio "$grep1_f" "$grep1_p") x" "$grep1_f <= 1.5 * $grep1_p"
+floorverdict "grep-body (warm)" "<= 1.5x plain" "mirrorfs $(ratio "$grep2_f" "$grep2_p") x" "$grep2_f <= 1.5 * $grep2_p"
+
+fusermount3 -u "$MIRROR" || fail "fusermount3 -u $MIRROR failed"
+if [[ -n $mirrorpid ]]; then
+	waitexit "$mirrorpid" mirrorfs
+else
+	fail "cannot find the mirrorfs process for $MIRROR"
 fi
 
 if ((${#failures[@]})); then
