@@ -172,6 +172,7 @@ Blob	*tree_read(Qpath q);	/* whole content; counted reference */
 int	tree_open(Qpath q);	/* a container of the content: the caller closes it; or -1 */
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */
+int	tree_exists(Qpath q);	/* 0 if still there, else -1 + err; cheap */
 int	tree_isctl(Qpath q);
 int	tree_issearch(Qpath q);
 int	tree_msgdir(Qpath q, Qpath *ctl, uint32_t *id);

@@ -22,16 +22,20 @@
 #include "srv.h"
 
 static const double Cachesecs = 3600;	/* message trees never change */
-enum { Smallfile = 64 << 10 };	/* served from memory below this; see fs_open */
+enum {
+	Smallfile = 64 << 10,	/* served from memory below this; see materialise */
+	Pushmax = 256 << 10,	/* pushed into the page cache at first open below this */
+};
 
 /* What an open file's fh points to. */
 typedef struct Handle Handle;
 struct Handle {
 	Qpath	q;
-	int	fd;		/* the container, or -1 for a ctl file */
+	int	made;		/* a message file's content is in fd or result */
+	int	fd;		/* the container, or -1 */
 	Ctlcmd	**pending;	/* ctl: commands written, to apply at close */
 	size_t	npending;
-	Blob	*result;	/* search: the answer to the last query written */
+	Blob	*result;	/* search: the answer to the last query; a small file's content */
 };
 
 /*
@@ -51,6 +55,19 @@ static pthread_cond_t invalcond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t invaldone = PTHREAD_COND_INITIALIZER;
 static Inval *invals, **invaltail = &invals;
 static uint64_t nqueued, nsent;	/* invalidations queued, and sent, ever */
+static uint64_t nchanges;	/* changes the tree reported, ever; atomic */
+static pthread_mutex_t makelk = PTHREAD_MUTEX_INITIALIZER;	/* Handle.made and what it guards */
+
+/*
+ * The files whose content went into the kernel's page cache at an open
+ * (push).  Only a hint: a later open of one skips making it, and should
+ * the kernel have dropped the pages, its READ makes the content then.
+ * Open addressing; when half full it starts over.
+ */
+enum { Npushed = 1 << 18 };
+static pthread_mutex_t pushlk = PTHREAD_MUTEX_INITIALIZER;
+static Qpath *pushed;	/* qid + 1; 0 is empty */
+static size_t npushed;
 static int tracing;
 static uid_t uid;	/* every file is the server's user's */
 static gid_t gid;
@@ -129,14 +146,12 @@ invalidator(void *arg)
 	return NULL;
 }
 
-/* the tree's watcher: runs with the tree locked, so it only queues */
 static void
-changed(Qpath q, const char *name, int what)
+queue(fuse_ino_t ino, const char *name)
 {
 	Inval *v = xzalloc(sizeof *v);
 
-	(void)what;
-	v->ino = toino(q);
+	v->ino = ino;
 	snprintf(v->name, sizeof v->name, "%s", name ? name : "");
 	pthread_mutex_lock(&invallk);
 	*invaltail = v;
@@ -144,6 +159,15 @@ changed(Qpath q, const char *name, int what)
 	nqueued++;
 	pthread_cond_signal(&invalcond);
 	pthread_mutex_unlock(&invallk);
+}
+
+/* the tree's watcher: runs with the tree locked, so it only queues */
+static void
+changed(Qpath q, const char *name, int what)
+{
+	(void)what;
+	__atomic_add_fetch(&nchanges, 1, __ATOMIC_SEQ_CST);
+	queue(toino(q), name);
 }
 
 /*
@@ -320,37 +344,139 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
 	readdir(req, ino, size, off, 1);
 }
 
-static void
-fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static size_t
+pushslot(Qpath q)
 {
-	Qpath q = toq(ino);
-	int fd = -1, ctl = tree_isctl(q) || tree_issearch(q);
+	size_t i = (size_t)((q * 0x9E3779B97F4A7C15ull) >> 40) & (Npushed - 1);
 
-	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
+	while (pushed[i] != 0 && pushed[i] != q + 1)
+		i = (i + 1) & (Npushed - 1);
+	return i;
+}
+
+static int
+waspushed(Qpath q)
+{
+	pthread_mutex_lock(&pushlk);
+	int r = pushed && pushed[pushslot(q)] == q + 1;
+	pthread_mutex_unlock(&pushlk);
+	return r;
+}
+
+static void
+markpushed(Qpath q)
+{
+	pthread_mutex_lock(&pushlk);
+	if (pushed == NULL || npushed >= Npushed / 2) {
+		free(pushed);
+		pushed = xzalloc(Npushed * sizeof *pushed);
+		npushed = 0;
+	}
+	size_t i = pushslot(q);
+	if (pushed[i] == 0)
+		npushed++;
+	pushed[i] = q + 1;
+	pthread_mutex_unlock(&pushlk);
+}
+
+/*
+ * The content of a message file for h: a small file cheap to make is
+ * served from its Blob, as fixed for the open as a container would be
+ * (a memfd per open costs more than the whole read of an info file);
+ * anything else from a container.  Called with makelk held.
+ */
+static int
+materialise(Handle *h)
+{
 	Blob *small = NULL;
 
-	if (tree_openmode(q, (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) < 0 ||
-	    (!ctl && !tree_costly(q) && (small = tree_read(q)) == NULL)) {
-		fail(req);
-		return;
-	}
-	/*
-	 * A small file cheap to make is served from its Blob, as fixed for
-	 * the open as a container would be: a memfd per open costs more
-	 * than the whole read of an info file.
-	 */
+	if (h->made)
+		return 0;
+	if (!tree_costly(h->q) && (small = tree_read(h->q)) == NULL)
+		return -1;
 	if (small && small->n > Smallfile) {
 		blobunref(small);
 		small = NULL;
 	}
-	if (!ctl && small == NULL && (fd = tree_open(q)) < 0) {
+	if (small == NULL && (h->fd = tree_open(h->q)) < 0)
+		return -1;
+	h->result = small;
+	h->made = 1;
+	return 0;
+}
+
+/*
+ * Put h's content into the kernel's page cache now, so that the reads
+ * of this open (and, with keep_cache, of later ones) need no READ round
+ * trip: for the small files most opens are for, that is one of the
+ * three requests an open and read costs.  A change the tree made while
+ * the content was made may have been invalidated before this store
+ * landed, so then it is invalidated once more.
+ */
+static void
+push(fuse_ino_t ino, Handle *h, uint64_t changes)
+{
+	struct fuse_bufvec bv;
+	struct stat st;
+	size_t n;
+
+	if (h->result)
+		n = h->result->n;
+	else if (fstat(h->fd, &st) == 0)
+		n = st.st_size;
+	else
+		return;
+	if (n > Pushmax)
+		return;
+	bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(n);
+	if (h->result)
+		bv.buf[0].mem = h->result->p;
+	else {
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = h->fd;
+		bv.buf[0].pos = 0;
+	}
+	if (n > 0 && fuse_lowlevel_notify_store(session, ino, 0, &bv, 0) != 0)
+		return;
+	markpushed(h->q);
+	if (__atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != changes)
+		queue(ino, NULL);
+}
+
+static void
+fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	Qpath q = toq(ino);
+	int ctl = tree_isctl(q) || tree_issearch(q);
+	int write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	uint64_t changes = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
+
+	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
+	if (tree_openmode(q, write) < 0 || (!ctl && tree_exists(q) < 0)) {
 		fail(req);
 		return;
 	}
 	Handle *h = xzalloc(sizeof *h);
 	h->q = q;
-	h->fd = fd;
-	h->result = small;
+	h->fd = -1;
+	/*
+	 * A message file is made now only the first time it is opened, and
+	 * pushed to the kernel; later opens find its pages cached, and a
+	 * READ makes it should they be gone.
+	 */
+	int pushit = !ctl && !write && !waspushed(q);
+	if (!ctl && (write || pushit)) {
+		pthread_mutex_lock(&makelk);
+		int r = materialise(h);
+		pthread_mutex_unlock(&makelk);
+		if (r < 0) {
+			fail(req);
+			free(h);
+			return;
+		}
+		if (pushit)
+			push(ino, h, changes);
+	}
 	fi->fh = (uintptr_t)h;
 	if (ctl) {	/* each write(2) arrives as it was made; search answers change */
 		fi->direct_io = 1;
@@ -360,9 +486,9 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->noflush = 1;
 	}
 	if (fuse_reply_open(req, fi) != 0) {
-		if (fd >= 0)	/* the open was interrupted: no release will come */
-			close(fd);
-		blobunref(small);
+		if (h->fd >= 0)	/* the open was interrupted: no release will come */
+			close(h->fd);
+		blobunref(h->result);
 		free(h);
 	}
 }
@@ -371,10 +497,19 @@ static void
 fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
+	int ctl = tree_isctl(h->q) || tree_issearch(h->q);
 
 	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
+	if (!ctl) {
+		pthread_mutex_lock(&makelk);
+		int r = materialise(h);
+		pthread_mutex_unlock(&makelk);
+		if (r < 0) {
+			fail(req);
+			return;
+		}
+	}
 	if (h->fd < 0) {	/* ctl reads as empty; search gives its last answer; a small file its Blob */
 		Blob *b = h->result;
 		size_t at = b && (uint64_t)off < b->n ? off : 0, n = b && (uint64_t)off < b->n ? b->n - off : 0;

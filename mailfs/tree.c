@@ -414,6 +414,22 @@ tree_open(Qpath q)
 	return fd;
 }
 
+/*
+ * Is q still there?  Cheaply, with no message read: the kernel knows a
+ * file only from a walk that found it, and what can go since is its
+ * message or its box.
+ */
+int
+tree_exists(Qpath q)
+{
+	pthread_mutex_lock(&lk);
+	Box *b = QBOX(q) ? box_byid(QBOX(q)) : NULL;
+	int r = QBOX(q) == 0 || (b && (QMSG(q) == 0 || box_msg(b, QMSG(q)))) ? 0 :
+		seterr(ENOENT, b ? "no such message" : "no such mailbox");
+	pthread_mutex_unlock(&lk);
+	return r;
+}
+
 /* contents that need the whole MIME tree parsed: worth keeping */
 int
 tree_costly(Qpath q)
