@@ -122,9 +122,38 @@ leaf(Buf *out, GMimePart *part)
 	g_object_unref(s);
 }
 
+/* the top container's body: the stored body, mbox quoting undone */
+static void
+topbody(Buf *out, Msg *m)
+{
+	if (m->box->ops->quoted)
+		mbox_unquote(out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
+	else
+		bufadd(out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
+}
+
+/*
+ * A top-level multipart is a container whatever its parts are, as the
+ * header alone tells: its body needs no parse of the MIME tree, which
+ * would cost ten times as much as the rest of the work.  Not so where
+ * the store's own MIME parse makes the tree (fetchskel: IMAP).
+ */
+static int
+topmultipart(Part *p)
+{
+	GMimeContentType *ct = p->kind == Kmessage && p->parent == NULL && !p->msg->box->ops->fetchskel ?
+		part_ctype(p) : NULL;
+
+	return ct && g_mime_content_type_is_type(ct, "multipart", "*");
+}
+
 void
 body_decode(Buf *out, Part *p)
 {
+	if (topmultipart(p)) {
+		topbody(out, p->msg);
+		return;
+	}
 	if (part_full(p->msg) < 0 || part_fill(p, 0) < 0)
 		return;
 	GMimeObject *o = part_mimeobj(p);
@@ -134,12 +163,7 @@ body_decode(Buf *out, Part *p)
 		return;
 	}
 	if (p->kind == Kmessage && p->parent == NULL) {
-		/* the top container: the stored body, mbox quoting undone */
-		Msg *m = p->msg;
-		if (m->box->ops->quoted)
-			mbox_unquote(out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
-		else
-			bufadd(out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
+		topbody(out, p->msg);
 		return;
 	}
 	GMimeStream *s = g_mime_stream_mem_new();

@@ -258,6 +258,28 @@ START_TEST(header_parse_equals_full)
 }
 END_TEST
 
+/*
+ * The body of a top-level multipart is its stored body: made from the
+ * header's word alone, with no parse of the MIME tree (what that parse
+ * would give is header_parse_equals_full's to check).
+ */
+START_TEST(multipart_body_needs_no_parse)
+{
+	Box *b = tbox("alternative");
+
+	ck_assert_ptr_nonnull(b);
+	msg_flush();
+	Blob *body = tfile("alternative/1/body");
+	ck_assert_msg(body != NULL, "%s", errmsg());
+	ck_assert_str_eq(str("alternative/1/type"), "multipart/alternative");
+	Msg *m = msg_get(b, b->msgs[0].id);
+	ck_assert_msg(!m->full, "reading the body parsed the whole MIME tree");
+	ck_assert_ptr_nonnull(memmem(body->p, body->n, "Content-Type:", 13));
+	msg_put(m);
+	blobunref(body);
+}
+END_TEST
+
 /* our split of a stored header agrees with GMime's parse of it */
 START_TEST(header_split_agrees_with_gmime)
 {
@@ -296,6 +318,7 @@ model_suite(void)
 	tcase_add_test(t, toplevel_rfc822);
 	tcase_add_test(t, deep_nesting);
 	tcase_add_test(t, walk_errors);
+	tcase_add_test(t, multipart_body_needs_no_parse);
 	suite_add_tcase(s, t);
 	t = tcase_create("invariants");
 	tcase_set_timeout(t, 60);
