@@ -20,6 +20,7 @@ SRCS = \
 	mailfs/info.c \
 	mailfs/files.c \
 	mailfs/tree.c \
+	mailfs/prefetch.c \
 	mailfs/ctl.c \
 	mailfs/watch.c \
 	mailfs/container.c \
@@ -38,7 +39,8 @@ TESTSRCS = \
 	tests/check_mbox.c \
 	tests/check_model.c \
 	tests/check_files.c \
-	tests/check_maildir.c
+	tests/check_maildir.c \
+	tests/check_prefetch.c
 
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
 DEBS = build-essential pkg-config libgmime-3.0-dev libetpan-dev libfuse3-dev fuse3 \

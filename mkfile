@@ -26,6 +26,7 @@ OFILES=\
 	mailfs/info.o\
 	mailfs/files.o\
 	mailfs/tree.o\
+	mailfs/prefetch.o\
 	mailfs/ctl.o\
 	mailfs/watch.o\
 	mailfs/container.o\

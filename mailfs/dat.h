@@ -207,6 +207,8 @@ struct Msg {
 	Part	**parts;	/* depth-first; parts[0] is the top entity */
 	uint32_t	nparts;
 	size_t	cost;		/* bytes charged against the cache */
+	int	cached;		/* in the cache, its cost counted in the budget */
+	Msgent	*snap;		/* detached (msg_detach): its index entry when it was read */
 	Link	lru;		/* in the cache's list, most recent first */
 	Msg	*hnext;		/* cache hash chain */
 };

@@ -86,6 +86,8 @@ void	msg_init(size_t cachebytes);
 Msg	*msg_get(Box *b, uint32_t id);	/* counted reference; release with msg_put */
 void	msg_put(Msg *m);
 int	msg_whole(Msg *m);	/* raw is the whole message from here on */
+Msg	*msg_detach(Box *b, uint32_t id);	/* read, kept out of the cache: to parse unlocked */
+int	msg_adopt(Msg *m);	/* into the cache (1), or freed if its store changed (0) */
 Part	*msg_part(Msg *m, uint32_t idx);	/* NULL if no such part */
 void	msg_charge(Msg *m, size_t n);
 void	msg_flush(void);
@@ -192,5 +194,11 @@ void	tree_modified(Box *b, uint32_t id);
 void	tree_boxchanged(Box *b, int new);
 void	tree_watch(void (*fn)(Qpath q, const char *name, int what));
 #define QROOT ((Qpath)0)
+
+/* prefetch.c: read-ahead of a file asked for in message after message */
+void	prefetch_start(void);
+void	prefetch_hint(Box *b, uint32_t id, int kind);	/* the tree locked */
+void	prefetch_stop(void);	/* before the boxes go */
+size_t	prefetch_made(void);	/* messages made ahead and cached, ever */
 
 #endif

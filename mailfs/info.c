@@ -4,24 +4,46 @@
  * is not empty, and never an empty line (Mail stops at one).  Also the
  * digest and the 9front flag string, which info carries.
  */
+#include <pthread.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include <gmime/gmime.h>
 #include "fns.h"
 
+/*
+ * One digest context per thread (prefetch.c makes infos too), freed
+ * when its thread ends; the algorithm is fetched once and shared.
+ */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctxkey;
+static EVP_MD *sha1;
+
+static void
+freectx(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void
+setup(void)
+{
+	sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	pthread_key_create(&ctxkey, freectx);
+}
+
 /* SHA-1 of p1 then p2, in lowercase hex */
 void
 info_digest(Buf *out, const char *p1, size_t n1, const char *p2, size_t n2)
 {
-	static EVP_MD *sha1;
-	static EVP_MD_CTX *ctx;
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 
-	if (sha1 == NULL) {
-		sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	pthread_once(&once, setup);
+	EVP_MD_CTX *ctx = pthread_getspecific(ctxkey);
+	if (ctx == NULL) {
 		ctx = EVP_MD_CTX_new();
+		pthread_setspecific(ctxkey, ctx);
 	}
 	EVP_DigestInit_ex(ctx, sha1, NULL);
 	EVP_DigestUpdate(ctx, p1, n1);

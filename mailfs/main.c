@@ -83,6 +83,7 @@ serving_cache(void)
 			break;
 	if (i == nelem(dirs))
 		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+	prefetch_start();
 	if (watch_start() < 0)
 		fprintf(stderr, "mailfs: %s; new mail shows only after refresh\n", errmsg());
 	if (p9fd >= 0)	/* acme Mail hears of new mail through the plumber */
@@ -183,6 +184,7 @@ main(int argc, char **argv)
 	 * tree locked from here to the exit, so none of them sees a box
 	 * being freed.
 	 */
+	prefetch_stop();
 	tree_lock();
 	msg_flush();
 	box_closeall();

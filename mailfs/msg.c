@@ -30,6 +30,26 @@ hashof(uint32_t box, uint32_t id)
 	return (box * 2654435761u ^ id) % Nhash;
 }
 
+static Msg *
+cached(Box *b, uint32_t id)
+{
+	for (Msg *m = hash[hashof(b->id, id)]; m; m = m->hnext)
+		if (m->box == b && m->id == id)
+			return m;
+	return NULL;
+}
+
+/* what msgfree frees, for a message not in the cache */
+static void
+dispose(Msg *m)
+{
+	part_free(m);
+	buffree(&m->raw);
+	buffree(&m->env);
+	free(m->snap);
+	free(m);
+}
+
 static void
 msgfree(Msg *m)
 {
@@ -40,10 +60,7 @@ msgfree(Msg *m)
 	*l = m->hnext;
 	linkout(&m->lru);
 	used -= m->cost;
-	part_free(m);
-	buffree(&m->raw);
-	buffree(&m->env);
-	free(m);
+	dispose(m);
 }
 
 static void
@@ -61,7 +78,8 @@ void
 msg_charge(Msg *m, size_t n)
 {
 	m->cost += n;
-	used += n;
+	if (m->cached)
+		used += n;
 }
 
 void
@@ -91,8 +109,9 @@ splithead(Msg *m)
 	m->bodyoff = q ? m->hdrlen + 1 : n;
 }
 
+/* the message's bytes from its store: all of them, or (IMAP) its header */
 static int
-load(Msg *m)
+fetchraw(Msg *m)
 {
 	Msgent *e = box_msg(m->box, m->id);
 
@@ -109,9 +128,28 @@ load(Msg *m)
 		bufadd(&m->raw, "", 0);
 	splithead(m);
 	m->date = e->date;
-	if (part_build(m) < 0)
-		return -1;
 	return 0;
+}
+
+static int
+load(Msg *m)
+{
+	return fetchraw(m) < 0 ? -1 : part_build(m);
+}
+
+
+/* into the cache, most recent, charged for what it holds */
+static void
+insert(Msg *m)
+{
+	unsigned h = hashof(m->box->id, m->id);
+
+	m->hnext = hash[h];
+	hash[h] = m;
+	linkfront(&lru, &m->lru);
+	m->cached = 1;
+	used += m->cost;
+	msg_charge(m, sizeof *m + m->raw.n + m->env.n + m->bodyoff + 256);
 }
 
 /*
@@ -167,19 +205,69 @@ msg_get(Box *b, uint32_t id)
 	m->box = b;
 	m->id = id;
 	if (load(m) < 0) {
-		part_free(m);
-		buffree(&m->raw);
-		buffree(&m->env);
-		free(m);
+		dispose(m);
 		return NULL;
 	}
-	m->hnext = hash[h];
-	hash[h] = m;
-	linkfront(&lru, &m->lru);
-	msg_charge(m, sizeof *m + m->raw.n + m->env.n + m->bodyoff + 256);
+	insert(m);
 	m->ref = 1;
 	evict();
 	return m;
+}
+
+/*
+ * A message read from its store but kept out of the cache, so that
+ * another thread may parse it and make its files without the tree lock
+ * (prefetch.c): only the store's fetch needs the lock.  NULL when it is
+ * cached already, gone, or in a store that gives headers alone.  The
+ * caller then calls part_build and file_content on it, unlocked, and
+ * hands it to msg_adopt.
+ */
+Msg *
+msg_detach(Box *b, uint32_t id)
+{
+	Msgent *e = box_msg(b, id);
+
+	if (e == NULL || cached(b, id) || b->ops->fetchhdr || b->ops->fetchskel)
+		return NULL;
+	Msg *m = xzalloc(sizeof *m);
+	m->box = b;
+	m->id = id;
+	m->snap = xmalloc(sizeof *m->snap);
+	*m->snap = *e;
+	if (fetchraw(m) < 0) {
+		dispose(m);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+sameent(const Msgent *a, const Msgent *b)
+{
+	return a->off == b->off && a->len == b->len && a->date == b->date && a->envlen == b->envlen &&
+		a->crlf == b->crlf && a->dirty == b->dirty && a->flags == b->flags && a->envhash == b->envhash;
+}
+
+/*
+ * Cache a detached message, with the tree locked again: unless it was
+ * cached meanwhile, or its box closed, or its index entry changed (a
+ * rewrite moved it, its flags changed), when what was made is dropped.
+ * 1 if cached.
+ */
+int
+msg_adopt(Msg *m)
+{
+	Msgent *e = box_msg(m->box, m->id);
+
+	if (m->box->closed || e == NULL || cached(m->box, m->id) || !sameent(e, m->snap)) {
+		dispose(m);
+		return 0;
+	}
+	free(m->snap);
+	m->snap = NULL;
+	insert(m);
+	evict();
+	return 1;
 }
 
 void
@@ -189,19 +277,10 @@ msg_put(Msg *m)
 		evict();
 }
 
-static Msg *
-cached(Box *b, uint32_t id)
-{
-	for (Msg *m = hash[hashof(b->id, id)]; m; m = m->hnext)
-		if (m->box == b && m->id == id)
-			return m;
-	return NULL;
-}
-
 uint16_t
 msg_flags(Msg *m)
 {
-	Msgent *e = box_msg(m->box, m->id);
+	Msgent *e = m->snap ? m->snap : box_msg(m->box, m->id);
 	Hdr *h = part_hdr(m->parts[0]);
 
 	if (e && (e->dirty || m->box->ops->indexflags))

@@ -128,6 +128,8 @@ resolve(Qpath q, Node *n)
 		release(n);
 		return seterr(ENOENT, "no such part");
 	}
+	if (QPART(q) == 0 && n->kind != Qdir)
+		prefetch_hint(n->box, n->ent->id, n->kind);
 	return 0;
 }
 
