@@ -380,10 +380,11 @@ markpushed(Qpath q)
 }
 
 /*
- * The content of a message file for h: a small file cheap to make is
- * served from its Blob, as fixed for the open as a container would be
- * (a memfd per open costs more than the whole read of an info file);
- * anything else from a container.  Called with makelk held.
+ * The content of a message file for h: a small file is served from its
+ * Blob, as fixed for the open as a container would be (a memfd per open
+ * costs more than the whole read of an info file), unless a costly one
+ * is in the container cache already; anything else from a container.
+ * Called with makelk held.
  */
 static int
 materialise(Handle *h)
@@ -392,9 +393,13 @@ materialise(Handle *h)
 
 	if (h->made)
 		return 0;
-	if (!tree_costly(h->q) && (small = tree_read(h->q)) == NULL)
+	if ((h->fd = tree_openkept(h->q)) >= 0) {
+		h->made = 1;
+		return 0;
+	}
+	if ((small = tree_read(h->q)) == NULL)
 		return -1;
-	if (small && small->n > Smallfile) {
+	if (small->n > Smallfile) {
 		blobunref(small);
 		small = NULL;
 	}

@@ -276,8 +276,6 @@ stat1(Qpath q, Dirinfo *d)
 		d->mode = file_mode(n.kind);
 		d->length = b->n;
 		memoput(q, b->n, d->mtime);
-		if (tree_costly(q))	/* the open that usually follows finds it made */
-			container_put(q, b, 0);
 		blobunref(b);
 	}
 	release(&n);
@@ -430,6 +428,13 @@ tree_exists(Qpath q)
 		seterr(ENOENT, b ? "no such message" : "no such mailbox");
 	pthread_mutex_unlock(&lk);
 	return r;
+}
+
+/* a container of q's content if the cache keeps one already, else -1: nothing is made */
+int
+tree_openkept(Qpath q)
+{
+	return tree_costly(q) ? container_get(q) : -1;
 }
 
 /* contents that need the whole MIME tree parsed: worth keeping */

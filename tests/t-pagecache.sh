@@ -41,7 +41,7 @@ second=$(timeout 10 cat "$M/mbox/1/info")
 check "a second read gives the same bytes, again with no READ" \
 	test "$second" = "$first" -a "$(reads "$M/mbox/1/info")" = 0
 body=$(timeout 10 cat "$M/mbox/2/body")
-check "a body (made costly, kept in a container) came with its open too" \
+check "a body came with its open too" \
 	test -n "$body" -a "$(reads "$M/mbox/2/body")" = 0
 
 if [ -w /proc/sys/vm/drop_caches ]; then
