@@ -84,6 +84,7 @@ void	imap_setca(const char *file);	/* trust this CA (a PEM file) for imaps://, n
 /* msg.c: the bounded cache of parsed messages */
 void	msg_init(size_t cachebytes);
 Msg	*msg_get(Box *b, uint32_t id);	/* counted reference; release with msg_put */
+Msg	*msg_peek(Box *b, uint32_t id);	/* the same if cached, else NULL */
 void	msg_put(Msg *m);
 int	msg_whole(Msg *m);	/* raw is the whole message from here on */
 Msg	*msg_detach(Box *b, uint32_t id);	/* read, kept out of the cache: to parse unlocked */
@@ -173,6 +174,7 @@ int	tree_readdir(Qpath dir, uint64_t off,
 Blob	*tree_read(Qpath q);	/* whole content; counted reference */
 int	tree_open(Qpath q);	/* a container of the content: the caller closes it; or -1 */
 int	tree_openkept(Qpath q);	/* the same if the container cache has it, else -1 */
+Blob	*tree_made(Qpath q);	/* the content if made and cached, else NULL; counted */
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */
 int	tree_exists(Qpath q);	/* 0 if still there, else -1 + err; cheap */

@@ -214,6 +214,17 @@ msg_get(Box *b, uint32_t id)
 	return m;
 }
 
+/* the message if it is in the cache, counted; NULL if not: nothing is read */
+Msg *
+msg_peek(Box *b, uint32_t id)
+{
+	Msg *m = cached(b, id);
+
+	if (m)
+		m->ref++;
+	return m;
+}
+
 /*
  * A message read from its store but kept out of the cache, so that
  * another thread may parse it and make its files without the tree lock

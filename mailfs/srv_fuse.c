@@ -59,20 +59,48 @@ static uint64_t nchanges;	/* changes the tree reported, ever; atomic */
 static pthread_mutex_t makelk = PTHREAD_MUTEX_INITIALIZER;	/* Handle.made and what it guards */
 
 /*
- * The files whose content went into the kernel's page cache at an open
- * (push).  Only a hint: a later open of one skips making it, and should
- * the kernel have dropped the pages, its READ makes the content then.
- * Open addressing; when half full it starts over.
+ * Files the kernel looked up and has not opened since: a new inode, so
+ * no pages of it are cached, and its first open pushes its content.  An
+ * open of any other file finds the pages it pushed before (keep_cache),
+ * and should the kernel have dropped them, its READ makes the content.
+ * Direct-mapped, so a lookup never opened costs nothing; a slot lost to
+ * another costs that open one READ.
  */
-enum { Npushed = 1 << 18 };
-static pthread_mutex_t pushlk = PTHREAD_MUTEX_INITIALIZER;
-static Qpath *pushed;	/* qid + 1; 0 is empty */
-static size_t npushed;
+enum { Nfresh = 1 << 16 };
+static pthread_mutex_t freshlk = PTHREAD_MUTEX_INITIALIZER;
+static Qpath fresh[Nfresh];	/* qid + 1; 0 is empty */
 static int tracing;
 static uid_t uid;	/* every file is the server's user's */
 static gid_t gid;
 
 #define trace(...) do { if (tracing) fprintf(stderr, "fuse: " __VA_ARGS__); } while (0)
+
+static size_t
+freshslot(Qpath q)
+{
+	return (size_t)((q * 0x9E3779B97F4A7C15ull) >> 40) & (Nfresh - 1);
+}
+
+static void
+markfresh(Qpath q)
+{
+	pthread_mutex_lock(&freshlk);
+	fresh[freshslot(q)] = q + 1;
+	pthread_mutex_unlock(&freshlk);
+}
+
+/* was q fresh?  It is not any more */
+static int
+takefresh(Qpath q)
+{
+	pthread_mutex_lock(&freshlk);
+	size_t i = freshslot(q);
+	int r = fresh[i] == q + 1;
+	if (r)
+		fresh[i] = 0;
+	pthread_mutex_unlock(&freshlk);
+	return r;
+}
 
 static Qpath
 toq(fuse_ino_t ino)
@@ -215,6 +243,8 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	toentry(&e, &d);
+	if (!d.isdir)
+		markfresh(d.q);
 	fuse_reply_entry(req, &e);
 }
 
@@ -305,6 +335,8 @@ fill(void *arg, const Dirinfo *d, uint64_t next)
 	if (f->plus) {
 		struct fuse_entry_param e;
 		toentry(&e, d);
+		if (!d->isdir)
+			markfresh(d->q);
 		n = fuse_add_direntry_plus(f->req, f->buf + f->used, f->size - f->used, d->name, &e, next);
 	} else {
 		struct stat st;
@@ -344,60 +376,25 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
 	readdir(req, ino, size, off, 1);
 }
 
-static size_t
-pushslot(Qpath q)
-{
-	size_t i = (size_t)((q * 0x9E3779B97F4A7C15ull) >> 40) & (Npushed - 1);
-
-	while (pushed[i] != 0 && pushed[i] != q + 1)
-		i = (i + 1) & (Npushed - 1);
-	return i;
-}
-
-static int
-waspushed(Qpath q)
-{
-	pthread_mutex_lock(&pushlk);
-	int r = pushed && pushed[pushslot(q)] == q + 1;
-	pthread_mutex_unlock(&pushlk);
-	return r;
-}
-
-static void
-markpushed(Qpath q)
-{
-	pthread_mutex_lock(&pushlk);
-	if (pushed == NULL || npushed >= Npushed / 2) {
-		free(pushed);
-		pushed = xzalloc(Npushed * sizeof *pushed);
-		npushed = 0;
-	}
-	size_t i = pushslot(q);
-	if (pushed[i] == 0)
-		npushed++;
-	pushed[i] = q + 1;
-	pthread_mutex_unlock(&pushlk);
-}
-
 /*
  * The content of a message file for h: a small file is served from its
  * Blob, as fixed for the open as a container would be (a memfd per open
- * costs more than the whole read of an info file), unless a costly one
- * is in the container cache already; anything else from a container.
- * Called with makelk held.
+ * costs more than the whole read of an info file).  A costly one comes
+ * from the container cache unless its Blob is at hand; anything large
+ * from a container.  Called with makelk held.
  */
 static int
 materialise(Handle *h)
 {
-	Blob *small = NULL;
+	Blob *small;
 
 	if (h->made)
 		return 0;
-	if ((h->fd = tree_openkept(h->q)) >= 0) {
+	if ((small = tree_made(h->q)) == NULL && (h->fd = tree_openkept(h->q)) >= 0) {
 		h->made = 1;
 		return 0;
 	}
-	if ((small = tree_read(h->q)) == NULL)
+	if (small == NULL && (small = tree_read(h->q)) == NULL)
 		return -1;
 	if (small->n > Smallfile) {
 		blobunref(small);
@@ -443,7 +440,6 @@ push(fuse_ino_t ino, Handle *h, uint64_t changes)
 	}
 	if (n > 0 && fuse_lowlevel_notify_store(session, ino, 0, &bv, 0) != 0)
 		return;
-	markpushed(h->q);
 	if (__atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != changes)
 		queue(ino, NULL);
 }
@@ -465,11 +461,11 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->q = q;
 	h->fd = -1;
 	/*
-	 * A message file is made now only the first time it is opened, and
-	 * pushed to the kernel; later opens find its pages cached, and a
-	 * READ makes it should they be gone.
+	 * A message file is made now only at the first open of its inode,
+	 * and pushed to the kernel; later opens find its pages cached, and
+	 * a READ makes it should they be gone.
 	 */
-	int pushit = !ctl && !write && !waspushed(q);
+	int pushit = !ctl && !write && takefresh(q);
 	if (!ctl && (write || pushit)) {
 		pthread_mutex_lock(&makelk);
 		int r = materialise(h);

@@ -276,6 +276,8 @@ stat1(Qpath q, Dirinfo *d)
 		d->mode = file_mode(n.kind);
 		d->length = b->n;
 		memoput(q, b->n, d->mtime);
+		if (tree_costly(q))	/* an open long after (a glob stats first) finds it made */
+			container_put(q, b, 0);
 		blobunref(b);
 	}
 	release(&n);
@@ -428,6 +430,22 @@ tree_exists(Qpath q)
 		seterr(ENOENT, b ? "no such message" : "no such mailbox");
 	pthread_mutex_unlock(&lk);
 	return r;
+}
+
+/* q's content if it is made and its message in the cache, else NULL: nothing is made */
+Blob *
+tree_made(Qpath q)
+{
+	Blob *b = NULL;
+
+	pthread_mutex_lock(&lk);
+	Box *box = QBOX(q) && QMSG(q) && QKIND(q) != Qdir ? box_byid(QBOX(q)) : NULL;
+	Msg *m = box ? msg_peek(box, QMSG(q)) : NULL;
+	if (m && QPART(q) < m->nparts && QKIND(q) <= file_count() && m->parts[QPART(q)]->files[QKIND(q)])
+		b = blobref(m->parts[QPART(q)]->files[QKIND(q)]);
+	msg_put(m);
+	pthread_mutex_unlock(&lk);
+	return b;
 }
 
 /* a container of q's content if the cache keeps one already, else -1: nothing is made */
