@@ -141,8 +141,9 @@ topbody(Buf *out, Msg *m)
 static int
 topmultipart(Part *p)
 {
-	GMimeContentType *ct = p->kind == Kmessage && p->parent == NULL && !p->msg->box->ops->fetchskel ?
-		part_ctype(p) : NULL;
+	/* with two Content-Types, GMime's word is its parse's: the last one */
+	GMimeContentType *ct = p->kind == Kmessage && p->parent == NULL && !p->msg->box->ops->fetchskel &&
+		hdr_count(part_hdr(p), "Content-Type") == 1 ? part_ctype(p) : NULL;
 
 	return ct && g_mime_content_type_is_type(ct, "multipart", "*");
 }

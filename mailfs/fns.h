@@ -113,6 +113,7 @@ void	hdr_parse(Hdr *h, const char *p, size_t n);	/* a raw header block */
 void	hdr_fromgmime(Hdr *h, void *gmessage);
 void	hdr_free(Hdr *h);
 const char	*hdr_get(Hdr *h, const char *name);	/* first raw value, or NULL */
+int	hdr_count(Hdr *h, const char *name);	/* fields of that name */
 void	hdr_pairs(Buf *out, Hdr *h, int which);
 void	hdr_value(Buf *out, Hdr *h, const char *name);	/* unfolded, trimmed */
 void	hdr_decoded(Buf *out, Hdr *h, const char *name);	/* RFC 2047-decoded too */

@@ -173,6 +173,16 @@ hdr_get(Hdr *h, const char *name)
 	return NULL;
 }
 
+int
+hdr_count(Hdr *h, const char *name)
+{
+	int k = 0;
+
+	for (int i = 0; i < h->n; i++)
+		k += g_ascii_strcasecmp(NAME(h, i), name) == 0;
+	return k;
+}
+
 /* every field called name, as one address list; NULL when it has none */
 static InternetAddressList *
 addrlist(Hdr *h, const char *name)

@@ -10,7 +10,10 @@
 #include <string.h>
 #include "fns.h"
 
-enum { Nhash = 4096 };
+enum {
+	Nhash = 4096,
+	Maxdetach = 1 << 20,	/* bigger messages are not read ahead: two copies of one are too many */
+};
 
 static Msg *hash[Nhash];
 static Link lru = LISTINIT(lru);	/* most recent first */
@@ -160,11 +163,11 @@ insert(Msg *m)
 int
 msg_whole(Msg *m)
 {
-	Msgent *e = box_msg(m->box, m->id);
 	Buf raw = { 0 }, env = { 0 };
 
 	if (!m->partial)
-		return 0;
+		return 0;	/* before the index is looked at: a detached message may not */
+	Msgent *e = box_msg(m->box, m->id);
 	if (e == NULL)
 		return seterr(ENOENT, "no such message");
 	if (m->box->ops->fetch(m->box, e, &raw, &env) < 0) {
@@ -229,7 +232,9 @@ msg_peek(Box *b, uint32_t id)
  * A message read from its store but kept out of the cache, so that
  * another thread may parse it and make its files without the tree lock
  * (prefetch.c): only the store's fetch needs the lock.  NULL when it is
- * cached already, gone, or in a store that gives headers alone.  The
+ * cached already, gone, over Maxdetach, or in a store that gives
+ * headers alone.  Unlocked, nothing may look at the box's index: what
+ * of it the message needs is in m->snap.  The
  * caller then calls part_build and file_content on it, unlocked, and
  * hands it to msg_adopt.
  */
@@ -238,7 +243,7 @@ msg_detach(Box *b, uint32_t id)
 {
 	Msgent *e = box_msg(b, id);
 
-	if (e == NULL || cached(b, id) || b->ops->fetchhdr || b->ops->fetchskel)
+	if (e == NULL || e->len > Maxdetach || cached(b, id) || b->ops->fetchhdr || b->ops->fetchskel)
 		return NULL;
 	Msg *m = xzalloc(sizeof *m);
 	m->box = b;
@@ -261,7 +266,7 @@ sameent(const Msgent *a, const Msgent *b)
 
 /*
  * Cache a detached message, with the tree locked again: unless it was
- * cached meanwhile, or its box closed, or its index entry changed (a
+ * not built (part_build failed), or cached meanwhile, or its box closed, or its index entry changed (a
  * rewrite moved it, its flags changed), when what was made is dropped.
  * 1 if cached.
  */
@@ -270,7 +275,7 @@ msg_adopt(Msg *m)
 {
 	Msgent *e = box_msg(m->box, m->id);
 
-	if (m->box->closed || e == NULL || cached(m->box, m->id) || !sameent(e, m->snap)) {
+	if (m->nparts == 0 || m->box->closed || e == NULL || cached(m->box, m->id) || !sameent(e, m->snap)) {
 		dispose(m);
 		return 0;
 	}

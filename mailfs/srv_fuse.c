@@ -31,7 +31,9 @@ enum {
 typedef struct Handle Handle;
 struct Handle {
 	Qpath	q;
+	pthread_mutex_t	lk;	/* a message file's: made, fd, result, changes */
 	int	made;		/* a message file's content is in fd or result */
+	uint64_t	changes;	/* nchanges before it was made */
 	int	fd;		/* the container, or -1 */
 	Ctlcmd	**pending;	/* ctl: commands written, to apply at close */
 	size_t	npending;
@@ -56,7 +58,6 @@ static pthread_cond_t invaldone = PTHREAD_COND_INITIALIZER;
 static Inval *invals, **invaltail = &invals;
 static uint64_t nqueued, nsent;	/* invalidations queued, and sent, ever */
 static uint64_t nchanges;	/* changes the tree reported, ever; atomic */
-static pthread_mutex_t makelk = PTHREAD_MUTEX_INITIALIZER;	/* Handle.made and what it guards */
 
 /*
  * Files the kernel looked up and has not opened since: a new inode, so
@@ -66,9 +67,16 @@ static pthread_mutex_t makelk = PTHREAD_MUTEX_INITIALIZER;	/* Handle.made and wh
  * Direct-mapped, so a lookup never opened costs nothing; a slot lost to
  * another costs that open one READ.
  */
-enum { Nfresh = 1 << 16 };
-static pthread_mutex_t freshlk = PTHREAD_MUTEX_INITIALIZER;
+enum { Nfresh = 1 << 16, Nopened = 1 << 12 };
+static pthread_mutex_t freshlk = PTHREAD_MUTEX_INITIALIZER;	/* fresh and opened */
 static Qpath fresh[Nfresh];	/* qid + 1; 0 is empty */
+typedef struct Opened Opened;
+struct Opened {	/* a message file open now, and how many times */
+	Qpath	q;
+	int	n;
+	Opened	*next;
+};
+static Opened *opened[Nopened];
 static int tracing;
 static uid_t uid;	/* every file is the server's user's */
 static gid_t gid;
@@ -89,17 +97,44 @@ markfresh(Qpath q)
 	pthread_mutex_unlock(&freshlk);
 }
 
-/* was q fresh?  It is not any more */
+/*
+ * Counted open: is this the first open of a fresh inode, with no other
+ * open of it?  Only then may its content be pushed: notify_store waits
+ * for the lock of each page it fills, which a READ of another open may
+ * hold until a worker answers it.  q is not fresh any more.
+ */
 static int
-takefresh(Qpath q)
+firstopen(Qpath q)
 {
 	pthread_mutex_lock(&freshlk);
 	size_t i = freshslot(q);
 	int r = fresh[i] == q + 1;
 	if (r)
 		fresh[i] = 0;
+	Opened **l = &opened[freshslot(q) & (Nopened - 1)];
+	while (*l && (*l)->q != q)
+		l = &(*l)->next;
+	if (*l == NULL) {
+		*l = xzalloc(sizeof **l);
+		(*l)->q = q;
+	}
+	r = r && (*l)->n++ == 0;
 	pthread_mutex_unlock(&freshlk);
 	return r;
+}
+
+static void
+lastclose(Qpath q)
+{
+	pthread_mutex_lock(&freshlk);
+	Opened **l = &opened[freshslot(q) & (Nopened - 1)], *o;
+	while (*l && (*l)->q != q)
+		l = &(*l)->next;
+	if ((o = *l) != NULL && --o->n == 0) {
+		*l = o->next;
+		free(o);
+	}
+	pthread_mutex_unlock(&freshlk);
 }
 
 static Qpath
@@ -335,8 +370,6 @@ fill(void *arg, const Dirinfo *d, uint64_t next)
 	if (f->plus) {
 		struct fuse_entry_param e;
 		toentry(&e, d);
-		if (!d->isdir)
-			markfresh(d->q);
 		n = fuse_add_direntry_plus(f->req, f->buf + f->used, f->size - f->used, d->name, &e, next);
 	} else {
 		struct stat st;
@@ -381,7 +414,7 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
  * Blob, as fixed for the open as a container would be (a memfd per open
  * costs more than the whole read of an info file).  A costly one comes
  * from the container cache unless its Blob is at hand; anything large
- * from a container.  Called with makelk held.
+ * from a container.  Called with h->lk held.
  */
 static int
 materialise(Handle *h)
@@ -390,6 +423,7 @@ materialise(Handle *h)
 
 	if (h->made)
 		return 0;
+	h->changes = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
 	if ((small = tree_made(h->q)) == NULL && (h->fd = tree_openkept(h->q)) >= 0) {
 		h->made = 1;
 		return 0;
@@ -438,10 +472,31 @@ push(fuse_ino_t ino, Handle *h, uint64_t changes)
 		bv.buf[0].fd = h->fd;
 		bv.buf[0].pos = 0;
 	}
-	if (n > 0 && fuse_lowlevel_notify_store(session, ino, 0, &bv, 0) != 0)
-		return;
-	if (__atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != changes)
+	/* a failed store may have stored part: drop that too */
+	if ((n > 0 && fuse_lowlevel_notify_store(session, ino, 0, &bv, 0) != 0) ||
+	    __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != changes)
 		queue(ino, NULL);
+}
+
+static Handle *
+newhandle(Qpath q)
+{
+	Handle *h = xzalloc(sizeof *h);
+
+	h->q = q;
+	h->fd = -1;
+	pthread_mutex_init(&h->lk, NULL);
+	return h;
+}
+
+static void
+freehandle(Handle *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	blobunref(h->result);
+	pthread_mutex_destroy(&h->lk);
+	free(h);
 }
 
 static void
@@ -457,22 +512,21 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fail(req);
 		return;
 	}
-	Handle *h = xzalloc(sizeof *h);
-	h->q = q;
-	h->fd = -1;
+	Handle *h = newhandle(q);
 	/*
 	 * A message file is made now only at the first open of its inode,
 	 * and pushed to the kernel; later opens find its pages cached, and
 	 * a READ makes it should they be gone.
 	 */
-	int pushit = !ctl && !write && takefresh(q);
+	int pushit = !ctl && firstopen(q) && !write;
 	if (!ctl && (write || pushit)) {
-		pthread_mutex_lock(&makelk);
+		pthread_mutex_lock(&h->lk);
 		int r = materialise(h);
-		pthread_mutex_unlock(&makelk);
+		pthread_mutex_unlock(&h->lk);
 		if (r < 0) {
 			fail(req);
-			free(h);
+			lastclose(q);
+			freehandle(h);
 			return;
 		}
 		if (pushit)
@@ -486,12 +540,33 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->keep_cache = 1;
 		fi->noflush = 1;
 	}
-	if (fuse_reply_open(req, fi) != 0) {
-		if (h->fd >= 0)	/* the open was interrupted: no release will come */
-			close(h->fd);
-		blobunref(h->result);
-		free(h);
+	if (fuse_reply_open(req, fi) != 0) {	/* the open was interrupted: no release will come */
+		if (!ctl)
+			lastclose(q);
+		freehandle(h);
 	}
+}
+
+/*
+ * A message file's content for a READ, counted.  A small one made
+ * before a change the tree reported since is made again, so that no
+ * READ puts back in the page cache what an invalidation took out (flags
+ * and info change; a content that did not is made again the same).
+ */
+static int
+readable(Handle *h, Blob **small, int *fd)
+{
+	pthread_mutex_lock(&h->lk);
+	if (h->made && h->result && __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != h->changes) {
+		blobunref(h->result);
+		h->result = NULL;
+		h->made = 0;
+	}
+	int r = materialise(h);
+	*small = r == 0 && h->result ? blobref(h->result) : NULL;
+	*fd = h->fd;
+	pthread_mutex_unlock(&h->lk);
+	return r;
 }
 
 static void
@@ -499,26 +574,24 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
-	int ctl = tree_isctl(h->q) || tree_issearch(h->q);
+	Blob *b = NULL;
+	int fd = -1;
 
 	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
-	if (!ctl) {
-		pthread_mutex_lock(&makelk);
-		int r = materialise(h);
-		pthread_mutex_unlock(&makelk);
-		if (r < 0) {
-			fail(req);
-			return;
-		}
+	if (tree_isctl(h->q) || tree_issearch(h->q))
+		b = h->result ? blobref(h->result) : NULL;	/* ctl reads as empty; search gives its last answer */
+	else if (readable(h, &b, &fd) < 0) {
+		fail(req);
+		return;
 	}
-	if (h->fd < 0) {	/* ctl reads as empty; search gives its last answer; a small file its Blob */
-		Blob *b = h->result;
+	if (fd < 0) {
 		size_t at = b && (uint64_t)off < b->n ? off : 0, n = b && (uint64_t)off < b->n ? b->n - off : 0;
 		fuse_reply_buf(req, b ? b->p + at : NULL, n < size ? n : size);
+		blobunref(b);
 		return;
 	}
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = h->fd;
+	bv.buf[0].fd = fd;
 	bv.buf[0].pos = off;
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 }
@@ -562,10 +635,9 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	trace("release %lu\n", (unsigned long)ino);
 	applypending(h);	/* nothing can report an error any more */
-	if (h->fd >= 0)
-		close(h->fd);
-	blobunref(h->result);
-	free(h);
+	if (!tree_isctl(h->q) && !tree_issearch(h->q))
+		lastclose(h->q);
+	freehandle(h);
 	fuse_reply_err(req, 0);
 }
 

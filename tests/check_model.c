@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 
 static char *
@@ -280,6 +281,41 @@ START_TEST(multipart_body_needs_no_parse)
 }
 END_TEST
 
+/*
+ * Two Content-Type fields, multipart first: GMime's parse takes the
+ * last, a text part, so the body is that text in UTF-8, as the full
+ * parse makes it, and not the stored body.
+ */
+START_TEST(two_content_types_body_as_parsed)
+{
+	char path[] = "/tmp/check-dupct-XXXXXX";
+	int fd = mkstemp(path);
+	static const char mail[] =
+		"From a@example.org Mon Jun 15 10:00:00 2026\n"
+		"From: a@example.org\n"
+		"Subject: two types\n"
+		"Content-Type: multipart/mixed; boundary=x\n"
+		"Content-Type: text/plain; charset=iso-8859-1\n"
+		"\n"
+		"caf\xe9\n";
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, mail, sizeof mail - 1), (ssize_t)(sizeof mail - 1));
+	close(fd);
+	Box *b = box_open(path, "dupct");
+	unlink(path);
+	ck_assert_ptr_nonnull(b);
+	msg_flush();
+	Blob *light = tfile("dupct/1/body");
+	ck_assert_ptr_nonnull(light);
+	Msg *m = msg_get(b, b->msgs[0].id);
+	ck_assert_int_eq(part_full(m), 0);
+	msg_put(m);
+	ck_assert_str_eq(light->p, "caf\xc3\xa9\n");
+	blobunref(light);
+}
+END_TEST
+
 /* our split of a stored header agrees with GMime's parse of it */
 START_TEST(header_split_agrees_with_gmime)
 {
@@ -319,6 +355,7 @@ model_suite(void)
 	tcase_add_test(t, deep_nesting);
 	tcase_add_test(t, walk_errors);
 	tcase_add_test(t, multipart_body_needs_no_parse);
+	tcase_add_test(t, two_content_types_body_as_parsed);
 	suite_add_tcase(s, t);
 	t = tcase_create("invariants");
 	tcase_set_timeout(t, 60);

@@ -70,6 +70,25 @@ check "and 3/info, read before too, says so now" \
 	test "$(grep '^flags' <<<"$infobefore")" != "$(grep '^flags' <<<"$infoafter")" -a \
 	"$(grep '^flags' <<<"$infoafter")" = "flags $after"
 
+# a descriptor opened before a change reads again after it: that READ
+# must not put the old content back in the page cache for later opens
+held=$(python3 - "$M/mbox/4" <<'PY'
+import sys, time
+d = sys.argv[1]
+f = open(d + "/info", "rb")
+f.read()
+with open(d + "/flags", "w") as w:
+    w.write("+f\n")
+time.sleep(0.5)	# the invalidation goes out from a thread of its own
+f.seek(0)
+f.read()
+f.close()
+print(open(d + "/flags").read().strip())
+PY
+)
+check "after a change, a READ through a descriptor opened before it puts back no stale page" \
+	grep -qx "flags $held" <(timeout 10 cat "$M/mbox/4/info")
+
 fusermount3 -u "$M"
 wait
 check "the server ended cleanly after the unmount" true
