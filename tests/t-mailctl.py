@@ -140,13 +140,19 @@ def main():
                 return f.read()
 
         def write(path, data):
+            # the descriptor is closed whatever fails: one left open keeps
+            # the mount busy, and the unmount at the end fails
             fd = os.open(os.path.join(mnt, path), os.O_WRONLY)
+            err = None
             try:
                 os.write(fd, data)
-                os.close(fd)
-                return None
             except OSError as e:
-                return e.errno
+                err = e.errno
+            try:
+                os.close(fd)
+            except OSError as e:
+                err = err or e.errno
+            return err
 
         check("a new message is recent: ----r--", flags(1) == "----r--", flags(1))
         check("writing +s-r to flags", write("mbox/1/flags", b"+s-r\n") is None and flags(1) == "-----s-", flags(1))
@@ -165,7 +171,9 @@ def main():
               data.count(b"Lunch on Friday") >= 1 and data.count(b"\nFrom ") == 4 and b"X-Status: AF" in data
               and b"X-Status: A\n" in data)
     finally:
-        subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
+        if os.path.ismount(mnt):
+            r = subprocess.run(["fusermount3", "-u", mnt], capture_output=True, text=True)
+            check("the mount is unmounted at the end", r.returncode == 0, r.stderr.strip())
         tap_.stop(srv)
         shutil.rmtree(tmp, ignore_errors=True)
     return tap.done()
