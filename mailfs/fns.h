@@ -174,7 +174,6 @@ int	tree_readdir(Qpath dir, uint64_t off,
 		int (*fn)(void *arg, const Dirinfo *d, uint64_t next), void *arg);
 Blob	*tree_read(Qpath q);	/* whole content; counted reference */
 int	tree_open(Qpath q);	/* a container of the content: the caller closes it; or -1 */
-int	tree_openkept(Qpath q);	/* the same if the container cache has it, else -1 */
 Blob	*tree_made(Qpath q);	/* the content if made and cached, else NULL; counted */
 int	tree_openmode(Qpath q, int write);	/* may a file be opened so? */
 int	tree_costly(Qpath q);	/* was its content costly to make? */

@@ -424,7 +424,9 @@ materialise(Handle *h)
 	if (h->made)
 		return 0;
 	h->changes = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
-	if ((small = tree_made(h->q)) == NULL && (h->fd = tree_openkept(h->q)) >= 0) {
+	if ((small = tree_made(h->q)) == NULL && tree_costly(h->q)) {
+		if ((h->fd = tree_open(h->q)) < 0)	/* the container cache's, or made and kept */
+			return -1;
 		h->made = 1;
 		return 0;
 	}

@@ -448,13 +448,6 @@ tree_made(Qpath q)
 	return b;
 }
 
-/* a container of q's content if the cache keeps one already, else -1: nothing is made */
-int
-tree_openkept(Qpath q)
-{
-	return tree_costly(q) ? container_get(q) : -1;
-}
-
 /* contents that need the whole MIME tree parsed: worth keeping */
 int
 tree_costly(Qpath q)

@@ -16,21 +16,30 @@ same(const Blob *a, const Blob *b)
 	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
-START_TEST(detached_is_adopted)
+/* message id of b, read with the cache empty and detached, and its info made as the thread does */
+static Msg *
+detachinfo(Box *b, uint32_t id, Blob **info)
 {
-	Box *b = tbox("sample");
-	int info = file_kind("info");
-
-	ck_assert_ptr_nonnull(b);
-	uint32_t id = b->msgs[0].id;
 	tree_lock();
 	msg_flush();
 	Msg *m = msg_detach(b, id);
 	tree_unlock();
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(part_build(m), 0);
-	Blob *made = file_content(m->parts[0], info);
-	ck_assert_ptr_nonnull(made);
+	*info = file_content(m->parts[0], file_kind("info"));
+	ck_assert_ptr_nonnull(*info);
+	return m;
+}
+
+START_TEST(detached_is_adopted)
+{
+	Box *b = tbox("sample");
+	int info = file_kind("info");
+	Blob *made;
+
+	ck_assert_ptr_nonnull(b);
+	uint32_t id = b->msgs[0].id;
+	Msg *m = detachinfo(b, id, &made);
 	tree_lock();
 	ck_assert_int_eq(msg_adopt(m), 1);
 	Msg *c = msg_get(b, id);
@@ -50,17 +59,11 @@ END_TEST
 START_TEST(changed_meanwhile_is_dropped)
 {
 	Box *b = tbox("sample");
-	int info = file_kind("info");
+	Blob *stale;
 
 	ck_assert_ptr_nonnull(b);
 	uint32_t id = b->msgs[1].id;
-	tree_lock();
-	msg_flush();
-	Msg *m = msg_detach(b, id);
-	tree_unlock();
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(part_build(m), 0);
-	Blob *stale = file_content(m->parts[0], info);
+	Msg *m = detachinfo(b, id, &stale);
 	tree_lock();
 	ck_assert_int_eq(msg_setflags(b, id, Fflagged, 0), 0);	/* while it was being made */
 	ck_assert_int_eq(msg_adopt(m), 0);

@@ -132,6 +132,24 @@ floorverdict() {
 	fi
 }
 
+# readinfo ROOT NAME: read every message's info under ROOT (the mount's
+# list, moved there) in one process, one method for every side; what
+# readall counted goes to $W/info-NAME.out, the seconds to $took
+readinfo() {
+	local list=$W/info-$2.txt t0
+	[[ $1 == "$MNT" ]] || sed "s|^$MNT/|$1/|" "$W/info-mnt.txt" >"$list"
+	t0=$EPOCHREALTIME
+	"$RA" <"$list" >"$W/info-$2.out" || fail "reading the info files under $1 (see above)"
+	took=$(elapsed "$t0" "$EPOCHREALTIME")
+}
+
+# sameinfo NAME OTHER: both sides read the same info bytes
+sameinfo() {
+	if [[ $(cat "$W/info-$1.out") != "$(cat "$W/info-$2.out")" ]]; then
+		fail "info bytes differ: $1 '$(cat "$W/info-$1.out")', $2 '$(cat "$W/info-$2.out")'"
+	fi
+}
+
 # grepbody ROOT OUT: grep -l the marker over ROOT/mbox/*/body, one
 # method for both sides; prints seconds
 grepbody() {
@@ -218,10 +236,8 @@ figure mount-ls "$meas_a" "$floor_a" s "< 0.5 s" "m < 0.5"
 
 # (b) read every info through the mount
 sed "s|.*|$MNT/mbox/&/info|" "$W/nums.txt" >"$W/info-mnt.txt"
-t0=$EPOCHREALTIME
-"$RA" <"$W/info-mnt.txt" >"$W/info-mnt.out" || fail "reading info files through the mount (see above)"
-t1=$EPOCHREALTIME
-meas_b=$(elapsed "$t0" "$t1")
+readinfo "$MNT" mnt
+meas_b=$took
 echo "read-info (mount): $(cat "$W/info-mnt.out")"
 
 # (c) peak RSS after (b)
@@ -245,14 +261,9 @@ t1=$EPOCHREALTIME
 echo "copy out (info+body, with st_size check): $(cat "$W/copy.out") in $(elapsed "$t0" "$t1") s"
 
 # floors for (b) and (d), same methods on the plain copy
-sed "s|^$MNT/|$PLAIN/|" "$W/info-mnt.txt" >"$W/info-plain.txt"
-t0=$EPOCHREALTIME
-"$RA" <"$W/info-plain.txt" >"$W/info-plain.out" || fail "reading the plain info copies"
-t1=$EPOCHREALTIME
-floor_b=$(elapsed "$t0" "$t1")
-if [[ $(cat "$W/info-mnt.out") != "$(cat "$W/info-plain.out")" ]]; then
-	fail "info bytes differ: mount '$(cat "$W/info-mnt.out")', plain '$(cat "$W/info-plain.out")'"
-fi
+readinfo "$PLAIN" plain
+floor_b=$took
+sameinfo mnt plain
 grep1_p=$(grepbody "$PLAIN" "$W/grep-plain1.txt")
 grep2_p=$(grepbody "$PLAIN" "$W/grep-plain2.txt")
 
@@ -311,14 +322,9 @@ mirrorpid=$(findpid mirrorfs "$MIRROR")
 [[ $nls_f -eq $N ]] || fail "ls $MIRROR/mbox shows $nls_f entries, expected $N"
 echo "fuse-floor: mount+ls through mirrorfs${BENCH_MIRROR_THREADS:+ -t $BENCH_MIRROR_THREADS} $(elapsed "$t0" "$t1") s (mailfs $meas_a s)"
 
-sed "s|^$MNT/|$MIRROR/|" "$W/info-mnt.txt" >"$W/info-mirror.txt"
-t0=$EPOCHREALTIME
-"$RA" <"$W/info-mirror.txt" >"$W/info-mirror.out" || fail "reading info files through mirrorfs"
-t1=$EPOCHREALTIME
-mirror_b=$(elapsed "$t0" "$t1")
-if [[ $(cat "$W/info-mirror.out") != "$(cat "$W/info-plain.out")" ]]; then
-	fail "info bytes differ: mirrorfs '$(cat "$W/info-mirror.out")', plain '$(cat "$W/info-plain.out")'"
-fi
+readinfo "$MIRROR" mirror
+mirror_b=$took
+sameinfo mirror plain
 grep1_f=$(grepbody "$MIRROR" "$W/grep-mirror1.txt")
 grep2_f=$(grepbody "$MIRROR" "$W/grep-mirror2.txt")
 grepcheck "$W/grep-mirror1.txt" "$W/grep-mirror2.txt"
