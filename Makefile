@@ -43,9 +43,6 @@ TESTSRCS = \
 	tests/check_prefetch.c
 
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
-DEBS = build-essential pkg-config libgmime-3.0-dev libetpan-dev libfuse3-dev fuse3 \
-	libssl-dev check 9base python3 clang libclang-rt-14-dev \
-	dovecot-imapd openssl
 
 CC ?= cc
 OPT ?= -O2 -g
@@ -56,7 +53,12 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c mailfs/plumb.c mailfs/p9dial.c mailfs/keys.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
-all: mailfs/mailfs
+# The build's packages are checked first, so that a machine without them
+# gets one line naming the command to run (make deps), not a compiler's
+# errors; the build itself runs in a make of its own, after the check.
+all:
+	@tools/deps -c build
+	@$(MAKE) --no-print-directory mailfs/mailfs
 
 build/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -78,20 +80,20 @@ build/asan/check: $(TESTSRCS) $(LIBSRCS) $(HDRS) tests/check.h
 	$(CC) $(CFLAGS_ALL) $(SAN) -Imailfs -o $@ $(TESTSRCS) $(LIBSRCS) $(LIBS) $(shell pkg-config --libs check)
 
 # Unit suites, then the whole-tree and tool tests, plain and sanitized.
-check: all build/check build/asan/mailfs build/asan/check
+# As root, what the tests need is installed first if missing.
+check:
+	@tools/deps build test
+	@$(MAKE) --no-print-directory mailfs/mailfs build/check build/asan/mailfs build/asan/check
 	tests/run.sh
 
 bench: all
 	tests/bench/run.sh
 	tests/bench/imap.sh mailfs/mailfs
 
-# Install the Debian packages mailfs needs to build and test.
+# Install the Debian packages mailfs needs to build and test
+# (tools/deps.build, tools/deps.test).
 deps:
-	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBS); \
-	else \
-		echo "run as root: apt-get install -y $(DEBS)"; \
-	fi
+	@tools/deps build test
 
 clean:
 	rm -rf build mailfs/mailfs

@@ -4,6 +4,7 @@
 #
 #	tests/dovecot.sh start DIR [noidle]	start one; prints shell assignments
 #	tests/dovecot.sh stop DIR		stop it and wait until it is gone
+#	tests/dovecot.sh imaps DIR		the pids of the imap processes, one a connection
 #	tests/dovecot.sh drop DIR		kill the imap processes serving
 #						connections (not the master), so
 #						clients see their connection drop
@@ -42,7 +43,7 @@ set -eu
 export LC_ALL=C
 
 usage() {
-	echo "usage: $0 start DIR [noidle] | stop DIR | drop DIR" >&2
+	echo "usage: $0 start DIR [noidle] | stop DIR | drop DIR | imaps DIR" >&2
 	exit 2
 }
 
@@ -302,19 +303,26 @@ stop() {
 	waitgone "$p"
 }
 
-# kill the imap (post-login) processes of this instance: children of its
-# master named imap.  With TLS the imap-login process proxying the
-# connection then closes it too.
-drop() {
-	local p c kids=()
+# the imap (post-login) processes of this instance: children of its
+# master named imap, one per logged-in connection
+imaps() {
+	local p
 	p=$(masterpid)
 	[[ -n $p ]] || die "no dovecot runs in $dir"
-	for c in $(pgrep -P "$p" -x imap || true); do
-		kids+=("$c")
-	done
-	((${#kids[@]})) || return 0
-	kill -KILL "${kids[@]}" 2>/dev/null || true
-	waitgone "${kids[@]}"
+	pgrep -P "$p" -x imap || true
+}
+
+# kill them, and print their pids; with TLS the imap-login process
+# proxying each connection then closes it too.  Dropping nothing fails.
+drop() {
+	local kids
+	kids=$(imaps)
+	[[ -n $kids ]] || die "no imap connection to drop in $dir"
+	# shellcheck disable=SC2086
+	kill -KILL $kids 2>/dev/null || true
+	# shellcheck disable=SC2086
+	waitgone $kids
+	echo $kids
 }
 
 case $cmd in
@@ -329,6 +337,10 @@ stop)
 drop)
 	(($# == 2)) || usage
 	drop
+	;;
+imaps)
+	(($# == 2)) || usage
+	imaps
 	;;
 *) usage ;;
 esac

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make check: every test, plain and under AddressSanitizer and
 # UndefinedBehaviorSanitizer.  Each step prints TAP lines or Check's
-# summary; the last line counts every check: "N passed, N failed".
+# summary; the last line counts every check: "N passed, N failed, N
+# skipped".  A skip ("ok N - ... # SKIP why") is counted as a skip, never
+# as a pass.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -12,19 +14,20 @@ trap 'rm -rf "$san"' EXIT
 # a small quarantine: the memory-flatness checks measure the server, not ASan
 export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:abort_on_error=1:quarantine_size_mb=8"
 export UBSAN_OPTIONS="log_path=$san/ubsan:print_stacktrace=1:halt_on_error=1"
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 
 count() {	# count the checks in a step's output
-	local out=$1 rc=$2 p f
+	local out=$1 rc=$2 p f s=0
 	if grep -q '^[0-9]*%: Checks:' "$out"; then
 		p=$(sed -n 's/^[0-9]*%: Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\)/\1 \2 \3/p' "$out")
 		set -- $p
 		f=$(($2 + $3)); p=$(($1 - f))
 	else
-		p=$(grep -c '^ok ' "$out"); f=$(grep -c '^not ok ' "$out")
+		s=$(grep -c '^ok .*# SKIP' "$out")
+		p=$(($(grep -c '^ok ' "$out") - s)); f=$(grep -c '^not ok ' "$out")
 	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	passed=$((passed + p)); failed=$((failed + f))
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
 step() {
@@ -45,6 +48,7 @@ step() {
 }
 
 step "build lists" tests/buildlists.sh
+step "every program the scripts call is installed by the project" python3 tests/t-progs.py
 step "unit suites" build/check
 step "unit suites, sanitized" build/asan/check
 step "whole trees over FUSE" tests/t-tree.sh mailfs/mailfs
@@ -70,5 +74,5 @@ step "IMAP, sanitized" python3 tests/t-imap.py build/asan/mailfs
 step "scripting tools" tests/t-tools.sh mailfs/mailfs
 step "README commands" tests/t-readme.sh
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

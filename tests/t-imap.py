@@ -201,11 +201,21 @@ def main():
               waitfor(lambda: os.path.exists(os.path.join(mnt, "mbox", str(new))), 10))
         check("with its subject", read(os.path.join(mnt, "mbox", str(new), "subject")) == b"appended while mounted")
 
-        subprocess.run([os.path.join(top, "tests/dovecot.sh"), "drop", d], check=True)
+        # only mailfs's connections are left to drop: ours goes first
+        c.logout()
+        dropped = subprocess.run([os.path.join(top, "tests/dovecot.sh"), "drop", d],
+                                 capture_output=True, text=True)
+        killed = set(dropped.stdout.split())
+        check("the server dropped mailfs's connections", dropped.returncode == 0 and killed,
+              dropped.stdout + dropped.stderr)
         time.sleep(0.5)
-        c = imap(env)
         with open(os.path.join(mnt, "mbox", "ctl"), "w") as f:
             f.write("replied 2\n")
+        now = set(subprocess.run([os.path.join(top, "tests/dovecot.sh"), "imaps", d],
+                                 capture_output=True, text=True).stdout.split())
+        check("mailfs connected again: a new imap process serves it", now and not now & killed,
+              "killed %s, now %s" % (sorted(killed), sorted(now)))
+        c = imap(env)
         typ, data = c.uid("FETCH", uids[1], "(FLAGS)")
         check("a dropped connection is made again: 'replied 2' reaches the server",
               b"\\Answered" in data[0], data)

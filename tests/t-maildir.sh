@@ -245,11 +245,16 @@ rm -rf "$T/gone"
 check "a vanished Maildir: refresh fails, mailfs serves on" \
 	eval '! ctlwrite "$T/mnt/gone/ctl" refresh 2>/dev/null && [ "$(cat "$T/mnt/linux/1/subject")" = "in a folder" ]'
 
+# the daemons write their sanitizer reports as they exit: wait for each
+daemons=$(pgrep -f "^$BIN .*-m $T/")
 for m in "$T/mnt" "$T/mbmnt" "$T/svmnt"; do fusermount3 -u "$m" 2>/dev/null; done
-for i in $(seq 100); do	# the daemons write their sanitizer reports as they exit
-	pgrep -f "^$BIN .*-m $T/" >/dev/null || break
+alive() { for p in $daemons; do [ -e "/proc/$p" ] && return 0; done; return 1; }
+for i in $(seq 100); do
+	alive || break
 	sleep 0.1
 done
+check "the daemons were found ($(echo $daemons)) and have exited after their unmount" \
+	eval '[ -n "$daemons" ] && ! alive'
 if [ -n "$OWNSAN" ]; then
 	check "no sanitizer reports" sh -c '! ls "$1"/san/* 2>/dev/null | grep -q . || { cat "$1"/san/* | head -40; false; }' - "$T"
 fi

@@ -5,7 +5,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
-echo "1..4"
+echo "1..6"
 if timeout 120 "$top/tools/demo" "$tmp/mnt" >"$tmp/out" 2>&1; then
 	echo "ok 1 - tools/demo runs"
 else
@@ -20,4 +20,22 @@ if grep -q "fusermount3 -u $tmp/mnt" "$tmp/out" && mountpoint -q "$tmp/mnt"; the
 	echo "ok 4 - the mount stays up and the unmount command is shown"
 else
 	echo "not ok 4 - no mount or no unmount hint"
+fi
+
+# a machine that lacks a package: one line naming the command, exit 1,
+# nothing installed (a copy of tools/deps with a list of its own)
+mkdir -p "$tmp/d/tools"
+cp "$top/tools/deps" "$tmp/d/tools/deps"
+echo mailfs-no-such-package >"$tmp/d/tools/deps.x"
+out=$("$tmp/d/tools/deps" -c x 2>&1); rc=$?
+if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+    printf '%s' "$out" | grep -q 'missing Debian packages: mailfs-no-such-package; run: tools/deps x'; then
+	echo "ok 5 - a missing package: one line naming the command to run"
+else
+	echo "not ok 5 - a missing package: exit $rc"; printf '%s\n' "$out" | sed 's/^/# /'
+fi
+if "$top/tools/deps" -c build test; then
+	echo "ok 6 - every package of tools/deps.build and tools/deps.test is installed"
+else
+	echo "not ok 6 - packages of the lists are missing"
 fi
