@@ -24,6 +24,7 @@ SRCS = \
 	mailfs/ctl.c \
 	mailfs/watch.c \
 	mailfs/container.c \
+	mailfs/ofile.c \
 	mailfs/srv_fuse.c \
 	mailfs/p9.c \
 	mailfs/srv_9p.c \
@@ -40,7 +41,8 @@ TESTSRCS = \
 	tests/check_model.c \
 	tests/check_files.c \
 	tests/check_maildir.c \
-	tests/check_prefetch.c
+	tests/check_prefetch.c \
+	tests/check_ctl.c
 
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
 

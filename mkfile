@@ -30,6 +30,7 @@ OFILES=\
 	mailfs/ctl.o\
 	mailfs/watch.o\
 	mailfs/container.o\
+	mailfs/ofile.o\
 	mailfs/srv_fuse.o\
 	mailfs/p9.o\
 	mailfs/srv_9p.o\

@@ -959,8 +959,9 @@ imapfetchskel(Box *b, const Msgent *m, Buf *skel)
 	if ((r = imapfetchhdr(b, m, &top, &whole)) < 0)
 		goto out;
 	if (whole) {	/* the cache had the whole message: its header */
-		const char *e = top.n && top.p[0] == '\n' ? top.p : memmem(top.p, top.n, "\n\n", 2);
-		top.n = e == top.p ? 0 : e ? (size_t)(e - top.p) + 2 : top.n;
+		size_t hl, bo;
+		hdrsplit(top.p, top.n, &hl, &bo);
+		top.n = hl ? bo : 0;	/* the header with its blank line */
 		top.p[top.n] = 0;
 	}
 	if ((bs = takebs(im, m->envhash)) == NULL) {

@@ -553,8 +553,7 @@ mdfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	for (int i = 0; i < Tries; i++) {
 		snprintf(path, sizeof path, "%s/%s", b->path, d->names[e->off]);
 		if (readfile(path, raw) == 0) {
-			char *nl = memchr(raw->p, '\n', raw->n);
-			if (nl && nl > raw->p && nl[-1] == '\r') {
+			if (iscrlf(raw->p, raw->n)) {
 				raw->n = crlftolf(raw->p, raw->n);
 				raw->p[raw->n] = 0;
 			}

@@ -594,17 +594,25 @@ mboxfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	mbox_unlock(mb->fd);
 	if (r < 0)
 		goto fail;
-	if (m->crlf)
-		n = crlftolf(p, n);
+	/*
+	 * The envelope's line end and the message's are decided apart: an
+	 * agent may write an LF From_ line above a CRLF message.
+	 */
 	size_t el = m->envlen > n ? n : m->envlen;
-	if (m->crlf && el > 0)
-		el--;	/* the CR went with crlftolf */
 	bufreset(env);
 	bufadd(env, p, el);
+	if (env->n >= 2 && env->p[env->n - 2] == '\r' && env->p[env->n - 1] == '\n') {
+		env->n--;
+		env->p[env->n - 1] = '\n';
+		env->p[env->n] = 0;
+	}
 	if (env->n && env->p[env->n - 1] != '\n')
 		bufputc(env, '\n');
+	size_t bn = n - el;
+	if (iscrlf(p + el, bn))
+		bn = crlftolf(p + el, bn);
 	bufreset(raw);
-	bufadd(raw, p + el, n - el);
+	bufadd(raw, p + el, bn);
 	free(p);
 	return 0;
 fail:

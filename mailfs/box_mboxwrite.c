@@ -277,13 +277,14 @@ copyflagged(int in, int out, const Msgent *m, uint64_t *len, const char *path)
 {
 	char *p = xmalloc(*len + 1);
 	Buf o = { 0 };
-	const char *eol = m->crlf ? "\r\n" : "\n";
 	int r = 0;
 
 	if (pread(in, p, *len, m->off) != (ssize_t)*len || memcmp(p, "From ", 5) != 0) {
 		free(p);
 		return seterr(EBUSY, "%s: a message is not where the index says; not changed", path);
 	}
+	size_t el = m->envlen < *len ? m->envlen : *len;
+	const char *eol = iscrlf(p + el, *len - el) ? "\r\n" : "\n";	/* as its own lines end */
 	size_t i = 0, n = *len;
 	int skipping = 0;
 	while (i < n) {	/* the envelope line, then header lines up to the blank line */

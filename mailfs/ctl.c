@@ -3,7 +3,9 @@
  * command is parsed and checked when written (ctl_parse) and applied
  * later (ctl_apply): at once over 9P, at close through the mount, where
  * all the commands of one open are applied together so that fifty
- * deletes cost one mailbox rewrite.  The grammar is the table below.
+ * deletes cost one mailbox rewrite.  The grammar is the table below,
+ * the same for both transports (which of them batches is the open
+ * file's policy, ofile.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,18 +31,26 @@ struct Ctlcmd {
 	uint16_t	set, clear;	/* flag: the change */
 };
 
+enum {	/* what a command leaves to the one rewrite of its box */
+	Bnone,
+	Bdelete,	/* its messages go */
+	Bflags,		/* its messages' flags, set in the index, are stored */
+};
+
 struct Cmddef {
 	const char	*name;
-	int	(*parse)(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict);
+	int	(*parse)(Ctlcmd *c, Box *ctlbox, char **f, int nf);
+	int	(*apply)(Ctlcmd *c);	/* before any rewrite; NULL: nothing */
+	int	changes;	/* changes a mailbox: refused with -r */
+	int	batch;		/* Bdelete, Bflags: joins its box's one rewrite */
 };
 
 static const char Eunknown[] = "unknown control message";
 static int readonly;	/* -r: no command may change a mailbox */
 static char *mailpath(const char *p);
-static int isflag(Ctlcmd *c);
 static const char Ebad[] = "bad control message";
 
-/* "12" or "12/": the number; 0 for anything else */
+/* "12" or "12/" (acme Mail's): the number; 0 for anything else */
 static uint32_t
 msgnum(const char *s)
 {
@@ -52,19 +62,23 @@ msgnum(const char *s)
 	return v;
 }
 
-/* the message numbers in f: strictly, each must name a message of b */
+/*
+ * The message numbers in f, each a number or the command fails; a
+ * number that names no message of b fails too unless skip (delete
+ * skips them, as upas/fs does).
+ */
 static int
-parseids(Ctlcmd *c, Box *b, char **f, int nf, int strict)
+parseids(Ctlcmd *c, Box *b, char **f, int nf, int skip)
 {
 	c->ids = xmalloc((nf + 1) * sizeof *c->ids);
 	for (int i = 0; i < nf; i++) {
 		uint32_t id = msgnum(f[i]);
-		if (id == 0 && strict)
-			return seterr(EINVAL, "%s: %s is not a message number", Ebad, f[i]);
-		if (id == 0 || box_msg(b, id) == NULL) {
-			if (strict)
-				return seterr(ENOENT, "no such message");
-			continue;
+		if (id == 0)
+			return seterr(EINVAL, "bad message number");
+		if (box_msg(b, id) == NULL) {
+			if (skip)
+				continue;
+			return seterr(ENOENT, "no such message");
 		}
 		c->ids[c->nids++] = id;
 	}
@@ -73,7 +87,7 @@ parseids(Ctlcmd *c, Box *b, char **f, int nf, int strict)
 
 /* root: delete box n...; box: delete [box] n... */
 static int
-pdelete(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+pdelete(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 {
 	Box *b = ctlbox;
 
@@ -86,14 +100,13 @@ pdelete(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	} else if (nf > 0 && strcmp(f[0], b->name) == 0)
 		f++, nf--;
 	c->box = b;
-	return parseids(c, b, f, nf, strict);
+	return parseids(c, b, f, nf, 1);
 }
 
 /* refresh [box...]: from the root the named boxes, or all; from a box, that one */
 static int
-prefresh(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+prefresh(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 {
-	(void)strict;
 	c->box = ctlbox;
 	if (ctlbox)
 		return 0;	/* extra fields are ignored, as acme Mail may send them */
@@ -107,7 +120,7 @@ prefresh(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 }
 
 static int
-refresh(Ctlcmd *c)
+arefresh(Ctlcmd *c)
 {
 	int r = 0;
 
@@ -161,10 +174,9 @@ openpath(const char *p)
 
 /* open path [name]: the rules acme Mail relies on, "mbox name in use" first */
 static int
-popen_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+popen_(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 {
 	(void)ctlbox;
-	(void)strict;
 	if (nf < 1 || nf > 2)
 		return seterr(EINVAL, "invalid arguments");
 	c->dest = openpath(f[0]);
@@ -184,9 +196,8 @@ popen_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 
 /* close name...: boxes opened by a ctl open leave the root; others stay */
 static int
-pclose_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+pclose_(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 {
-	(void)strict;
 	c->names = xmalloc((nf + 1) * sizeof *c->names);
 	for (int i = 0; i < nf; i++)
 		c->names[c->nnames++] = xstrdup(f[i]);
@@ -196,7 +207,7 @@ pclose_(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 }
 
 static int
-openbox(Ctlcmd *c)
+aopen(Ctlcmd *c)
 {
 	char real[4096];
 
@@ -215,8 +226,8 @@ openbox(Ctlcmd *c)
 	return 0;
 }
 
-static void
-closeboxes(Ctlcmd *c)
+static int
+aclose(Ctlcmd *c)
 {
 	for (int i = 0; i < c->nnames; i++) {
 		Box *b = box_byname(c->names[i]);
@@ -225,6 +236,7 @@ closeboxes(Ctlcmd *c)
 			tree_boxchanged(b, 0);
 		}
 	}
+	return 0;
 }
 
 /*
@@ -232,19 +244,18 @@ closeboxes(Ctlcmd *c)
  * default is "stored").  Every number must name a message.
  */
 static int
-psave(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+psave(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 {
-	(void)strict;
 	if (ctlbox == NULL || nf < 2)
 		return seterr(EINVAL, "%s", Ebad);
 	Box *to = box_byname(f[0]);
 	c->dest = to ? xstrdup(to->path) : mailpath(f[0]);
 	c->box = ctlbox;
-	return parseids(c, ctlbox, f + 1, nf - 1, 1);
+	return parseids(c, ctlbox, f + 1, nf - 1, 0);
 }
 
 static int
-save(Ctlcmd *c)
+asave(Ctlcmd *c)
 {
 	Buf all = { 0 }, raw = { 0 }, env = { 0 };
 	int r = 0, todir = maildir_isdir(c->dest);
@@ -303,9 +314,8 @@ save(Ctlcmd *c)
 
 /* box: flag flags n...; root: flag box flags n... */
 static int
-pflag(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
+pflag(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 {
-	(void)strict;
 	if (ctlbox == NULL) {
 		if (nf < 1)
 			return seterr(EINVAL, "%s", Ebad);
@@ -318,38 +328,50 @@ pflag(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict)
 	if (flags_parse(f[0], &c->set, &c->clear) < 0)
 		return -1;
 	c->box = ctlbox;
-	return parseids(c, ctlbox, f + 1, nf - 1, 1);
+	return parseids(c, ctlbox, f + 1, nf - 1, 0);
 }
 
 /* read, replied, junk, nonjunk n...: plan9port's flag commands */
 static int
-pword(Ctlcmd *c, Box *ctlbox, char **f, int nf, int strict, uint16_t set, uint16_t clear)
+pword(Ctlcmd *c, Box *ctlbox, char **f, int nf, uint16_t set, uint16_t clear)
 {
-	(void)strict;
 	if (ctlbox == NULL || nf < 1)
 		return seterr(EINVAL, "%s", Ebad);
 	c->box = ctlbox;
 	c->set = set;
 	c->clear = clear;
-	return parseids(c, ctlbox, f, nf, 1);
+	return parseids(c, ctlbox, f, nf, 0);
 }
 
-static int pread_(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fseen, Frecent); }
-static int preplied(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fanswered, 0); }
-static int pjunk(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fjunk, Fnotjunk); }
-static int pnonjunk(Ctlcmd *c, Box *b, char **f, int nf, int s) { return pword(c, b, f, nf, s, Fnotjunk, Fjunk); }
+static int pread_(Ctlcmd *c, Box *b, char **f, int nf) { return pword(c, b, f, nf, Fseen, Frecent); }
+static int preplied(Ctlcmd *c, Box *b, char **f, int nf) { return pword(c, b, f, nf, Fanswered, 0); }
+static int pjunk(Ctlcmd *c, Box *b, char **f, int nf) { return pword(c, b, f, nf, Fjunk, Fnotjunk); }
+static int pnonjunk(Ctlcmd *c, Box *b, char **f, int nf) { return pword(c, b, f, nf, Fnotjunk, Fjunk); }
+
+/* the flags into the index now; the store learns them at the rewrite */
+static int
+aflags(Ctlcmd *c)
+{
+	int r = 0;
+
+	for (size_t k = 0; r == 0 && k < c->nids; k++)
+		if (box_msg(c->box, c->ids[k]))
+			r = msg_setflags(c->box, c->ids[k], c->set, c->clear);
+	return r;
+}
 
 static const Cmddef cmds[] = {
-	{ "flag", pflag },
-	{ "read", pread_ },
-	{ "replied", preplied },
-	{ "junk", pjunk },
-	{ "nonjunk", pnonjunk },
-	{ "save", psave },
-	{ "delete", pdelete },
-	{ "refresh", prefresh },
-	{ "close", pclose_ },
-	{ "open", popen_ },
+	/* name		parse		apply		changes	batch */
+	{ "flag",	pflag,		aflags,		1,	Bflags },
+	{ "read",	pread_,		aflags,		1,	Bflags },
+	{ "replied",	preplied,	aflags,		1,	Bflags },
+	{ "junk",	pjunk,		aflags,		1,	Bflags },
+	{ "nonjunk",	pnonjunk,	aflags,		1,	Bflags },
+	{ "save",	psave,		asave,		1,	Bnone },
+	{ "delete",	pdelete,	NULL,		1,	Bdelete },
+	{ "refresh",	prefresh,	arefresh,	0,	Bnone },
+	{ "close",	pclose_,	aclose,		0,	Bnone },
+	{ "open",	popen_,		aopen,		0,	Bnone },
 };
 
 void
@@ -373,7 +395,7 @@ ctl_free(Ctlcmd *c)
 }
 
 Ctlcmd *
-ctl_parse(Qpath q, const char *line, size_t n, int strict)
+ctl_parse(Qpath q, const char *line, size_t n)
 {
 	char *s = xmalloc(n + 1), *f[Maxfields];
 	Ctlcmd *c = xzalloc(sizeof *c);
@@ -397,10 +419,10 @@ ctl_parse(Qpath q, const char *line, size_t n, int strict)
 	for (size_t i = 0; i < nelem(cmds); i++)
 		if (strcmp(f[0], cmds[i].name) == 0) {
 			c->def = &cmds[i];
-			r = cmds[i].parse(c, b, f + 1, nf - 1, strict);
+			r = cmds[i].parse(c, b, f + 1, nf - 1);
 		}
 	tree_unlock();
-	if (r == 0 && readonly && (c->def->parse == pdelete || c->def->parse == psave || isflag(c)))
+	if (r == 0 && readonly && c->def->changes)
 		r = seterr(EROFS, "mailbox is read-only");
 	if (r < 0)
 		goto fail;
@@ -410,12 +432,6 @@ fail:
 	free(s);
 	ctl_free(c);
 	return NULL;
-}
-
-static int
-isflag(Ctlcmd *c)
-{
-	return c->set || c->clear;
 }
 
 /*
@@ -431,10 +447,10 @@ rewrite(Box *b, Ctlcmd **cmds, size_t n)
 
 	for (size_t j = 0; j < n; j++) {
 		Ctlcmd *d = cmds[j];
-		if (d->box != b || (d->def->parse != pdelete && !isflag(d)))
+		if (d->box != b || d->def->batch == Bnone)
 			continue;
-		uint32_t **v = d->def->parse == pdelete ? &ids : &flagged;
-		size_t *nv = d->def->parse == pdelete ? &nids : &nflagged;
+		uint32_t **v = d->def->batch == Bdelete ? &ids : &flagged;
+		size_t *nv = d->def->batch == Bdelete ? &nids : &nflagged;
 		*v = xrealloc(*v, (*nv + d->nids + 1) * sizeof **v);
 		for (size_t k = 0; k < d->nids; k++)
 			if (box_msg(b, d->ids[k]))	/* may have gone since the parse */
@@ -464,30 +480,31 @@ ctl_apply(Ctlcmd **cmds, size_t n)
 	int r = 0;
 
 	tree_lock();
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (cmds[i]->def->apply)
+			r = cmds[i]->def->apply(cmds[i]);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		Ctlcmd *c = cmds[i];
-		if (c->def->parse == psave)
-			r = save(c);
-		else if (c->def->parse == popen_)
-			r = openbox(c);
-		else if (c->def->parse == pclose_)
-			closeboxes(c);
-		else if (c->def->parse == prefresh)
-			r = refresh(c);
-		else if (isflag(c))
-			for (size_t k = 0; r == 0 && k < c->nids; k++)
-				if (box_msg(c->box, c->ids[k]))
-					r = msg_setflags(c->box, c->ids[k], c->set, c->clear);
-	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		Ctlcmd *c = cmds[i];
-		int first = c->box && (c->def->parse == pdelete || isflag(c));
+		int first = c->box && c->def->batch != Bnone;
 		for (size_t j = 0; j < i && first; j++)
-			first = cmds[j]->box != c->box || (cmds[j]->def->parse != pdelete && !isflag(cmds[j]));
+			first = cmds[j]->box != c->box || cmds[j]->def->batch == Bnone;
 		if (first)
 			r = rewrite(c->box, cmds, n);
 	}
 	tree_unlock();
+	return r;
+}
+
+/* one command to the ctl file ctl, applied now */
+static int
+command(Qpath ctl, const char *cmd, size_t n)
+{
+	Ctlcmd *c = ctl_parse(ctl, cmd, n);
+
+	if (c == NULL)
+		return -1;
+	int r = ctl_apply(&c, 1);
+	ctl_free(c);
 	return r;
 }
 
@@ -510,13 +527,31 @@ ctl_writeflags(Qpath q, const char *data, size_t n)
 		bufputc(&cmd, data[i]);
 	}
 	bufprint(&cmd, "' %u", id);
-	Ctlcmd *c = ctl_parse(ctl, cmd.p, cmd.n, 1);
+	int r = command(ctl, cmd.p, cmd.n);
 	buffree(&cmd);
-	if (c == NULL)
-		return -1;
-	int r = ctl_apply(&c, 1);
-	ctl_free(c);
 	return r;
+}
+
+/* the message of file q was read: "read <n>" to its box's ctl */
+int
+ctl_markseen(Qpath q)
+{
+	Qpath ctl;
+	uint32_t id;
+	char cmd[32];
+
+	if (!tree_msgfile(q, &ctl, &id))
+		return seterr(EINVAL, "not a message file");
+	tree_lock();	/* read already: nothing to store, no rewrite */
+	Box *b = tree_ctlbox(ctl);
+	Msg *m = b ? msg_get(b, id) : NULL;
+	uint16_t f = m ? msg_flags(m) : 0;
+	msg_put(m);
+	tree_unlock();
+	if ((f & Fseen) && !(f & Frecent))
+		return 0;
+	snprintf(cmd, sizeof cmd, "read %u", id);
+	return command(ctl, cmd, strlen(cmd));
 }
 
 /* Tremove or rmdir of a top-level message directory: delete it now */
@@ -530,10 +565,5 @@ ctl_removemsg(Qpath msgdir)
 	if (!tree_msgdir(msgdir, &ctl, &id))
 		return seterr(EACCES, "permission denied");
 	snprintf(cmd, sizeof cmd, "delete %u", id);
-	Ctlcmd *c = ctl_parse(ctl, cmd, strlen(cmd), 1);
-	if (c == NULL)
-		return -1;
-	int r = ctl_apply(&c, 1);
-	ctl_free(c);
-	return r;
+	return command(ctl, cmd, strlen(cmd));
 }

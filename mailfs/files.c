@@ -29,34 +29,35 @@ static const struct {
 	int	where;
 	Gen	*gen;
 	int	whole;
+	int	how;	/* write behaviour of the top-level file */
 } files[] = {
-	{ "bcc",	0444, Ftop | Fpart, genbcc, Header },
-	{ "body",	0444, Ftop | Fpart, genbody, Whole },
-	{ "cc",		0444, Ftop | Fpart, gencc, Header },
-	{ "date",	0444, Ftop | Fpart, gendate, Header },
-	{ "digest",	0444, Ftop | Fpart, gendigest, Whole },
-	{ "disposition",0444, Ftop | Fpart, gendisposition, Header },
-	{ "filename",	0444, Ftop | Fpart, genfilename, Header },
-	{ "flags",	0666, Ftop, genflags, Header },
-	{ "from",	0444, Ftop | Fpart, genfrom, Header },
-	{ "header",	0444, Ftop | Fpart, genheader, Header },
-	{ "info",	0444, Ftop | Fpart, geninfo, Whole },
-	{ "inreplyto",	0444, Ftop | Fpart, geninreplyto, Header },
-	{ "lines",	0444, Ftop | Fpart, genlines, Whole },
-	{ "messageid",	0444, Ftop | Fpart, genmessageid, Header },
-	{ "mimeheader",	0444, Ftop | Fpart, genmimeheader, Whole },
-	{ "raw",	0444, Ftop | Fpart, genraw, Whole },
-	{ "rawbody",	0444, Ftop | Fpart, genrawbody, Whole },
-	{ "rawheader",	0444, Ftop | Fpart, genrawheader, Whole },
-	{ "rawunix",	0444, Ftop, genrawunix, Whole },
-	{ "replyto",	0444, Ftop | Fpart, genreplyto, Header },
-	{ "sender",	0444, Ftop | Fpart, gensender, Header },
-	{ "size",	0444, Ftop | Fpart, gensize, Whole },
-	{ "subject",	0444, Ftop | Fpart, gensubject, Header },
-	{ "to",		0444, Ftop | Fpart, gento, Header },
-	{ "type",	0444, Ftop | Fpart, gentype, Header },
-	{ "unixdate",	0444, Ftop, genunixdate, Header },
-	{ "unixheader",	0444, Ftop, genunixheader, Header },
+	{ "bcc",	0444, Ftop | Fpart, genbcc, Header, Hread },
+	{ "body",	0444, Ftop | Fpart, genbody, Whole, Hread },
+	{ "cc",		0444, Ftop | Fpart, gencc, Header, Hread },
+	{ "date",	0444, Ftop | Fpart, gendate, Header, Hread },
+	{ "digest",	0444, Ftop | Fpart, gendigest, Whole, Hread },
+	{ "disposition",0444, Ftop | Fpart, gendisposition, Header, Hread },
+	{ "filename",	0444, Ftop | Fpart, genfilename, Header, Hread },
+	{ "flags",	0666, Ftop, genflags, Header, Hflags },
+	{ "from",	0444, Ftop | Fpart, genfrom, Header, Hread },
+	{ "header",	0444, Ftop | Fpart, genheader, Header, Hread },
+	{ "info",	0444, Ftop | Fpart, geninfo, Whole, Hread },
+	{ "inreplyto",	0444, Ftop | Fpart, geninreplyto, Header, Hread },
+	{ "lines",	0444, Ftop | Fpart, genlines, Whole, Hread },
+	{ "messageid",	0444, Ftop | Fpart, genmessageid, Header, Hread },
+	{ "mimeheader",	0444, Ftop | Fpart, genmimeheader, Whole, Hread },
+	{ "raw",	0444, Ftop | Fpart, genraw, Whole, Hread },
+	{ "rawbody",	0444, Ftop | Fpart, genrawbody, Whole, Hread },
+	{ "rawheader",	0444, Ftop | Fpart, genrawheader, Whole, Hread },
+	{ "rawunix",	0444, Ftop, genrawunix, Whole, Hread },
+	{ "replyto",	0444, Ftop | Fpart, genreplyto, Header, Hread },
+	{ "sender",	0444, Ftop | Fpart, gensender, Header, Hread },
+	{ "size",	0444, Ftop | Fpart, gensize, Whole, Hread },
+	{ "subject",	0444, Ftop | Fpart, gensubject, Header, Hread },
+	{ "to",		0444, Ftop | Fpart, gento, Header, Hread },
+	{ "type",	0444, Ftop | Fpart, gentype, Header, Hread },
+	{ "unixdate",	0444, Ftop, genunixdate, Header, Hread },
+	{ "unixheader",	0444, Ftop, genunixheader, Header, Hread },
 };
 
 int
@@ -90,6 +91,12 @@ int
 file_where(int kind)
 {
 	return files[kind - 1].where;
+}
+
+int
+file_how(int kind)
+{
+	return files[kind - 1].how;
 }
 
 /*
@@ -190,14 +197,7 @@ rawsplit(Part *p, const Blob *raw, size_t *hdrlen, size_t *bodyoff)
 		*bodyoff = p->msg->bodyoff;
 		return;
 	}
-	if (raw->n && raw->p[0] == '\n') {
-		*hdrlen = 0;
-		*bodyoff = 1;
-		return;
-	}
-	const char *q = memmem(raw->p, raw->n, "\n\n", 2);
-	*hdrlen = q ? (size_t)(q - raw->p) + 1 : raw->n;
-	*bodyoff = q ? *hdrlen + 1 : raw->n;
+	hdrsplit(raw->p, raw->n, hdrlen, bodyoff);
 }
 
 static void

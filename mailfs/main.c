@@ -21,7 +21,7 @@ static int p9fd = -1;	/* the posted 9P service's socket */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-m mountpoint] [-s srvname] [-k keyfile] [-C cafile] [mailbox]\n");
+	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-S 9p|mount|both|none] [-m mountpoint] [-s srvname] [-k keyfile] [-C cafile] [mailbox]\n");
 	exit(2);
 }
 
@@ -131,10 +131,12 @@ int
 main(int argc, char **argv)
 {
 	int c, foreground = 0, readonly = 0, trace = 0;
+	/* where reading a message marks it seen: over 9P, as a person reads it in acme Mail */
+	int seen9p = 1, seenmount = 0;
 	const char *mnt = NULL, *srvname = NULL, *keyfile = NULL;
 	char dflt[PATH_MAX], path[PATH_MAX];
 
-	while ((c = getopt(argc, argv, "frDm:s:k:C:")) != -1)
+	while ((c = getopt(argc, argv, "frDS:m:s:k:C:")) != -1)
 		switch (c) {
 		case 'f': foreground = 1; break;
 		case 'r': readonly = 1; break;
@@ -143,6 +145,12 @@ main(int argc, char **argv)
 		case 's': srvname = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'C': imap_setca(optarg); break;
+		case 'S':
+			if (strcmp(optarg, "9p") && strcmp(optarg, "mount") && strcmp(optarg, "both") && strcmp(optarg, "none"))
+				usage();
+			seen9p = strcmp(optarg, "9p") == 0 || strcmp(optarg, "both") == 0;
+			seenmount = strcmp(optarg, "mount") == 0 || strcmp(optarg, "both") == 0;
+			break;
 		default: usage();
 		}
 	if (argc - optind > 1)
@@ -172,11 +180,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;
 	}
-	if (srvname && (p9fd = srv_9p_post(srvname, trace)) < 0) {
+	if (srvname && (p9fd = srv_9p_post(srvname, trace, seen9p)) < 0) {
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;
 	}
-	int r = mnt ? srv_fuse(mnt, foreground, readonly, trace, serving) : serve9p(foreground);
+	int r = mnt ? srv_fuse(mnt, foreground, readonly, trace, seenmount, serving) : serve9p(foreground);
 	srv_9p_unpost();
 	container_cleanup();
 	/*

@@ -99,17 +99,7 @@ msg_flush(void)
 static void
 splithead(Msg *m)
 {
-	const char *p = m->raw.p;
-	size_t n = m->raw.n;
-
-	if (n > 0 && p[0] == '\n') {
-		m->hdrlen = 0;
-		m->bodyoff = 1;
-		return;
-	}
-	const char *q = n ? memmem(p, n, "\n\n", 2) : NULL;
-	m->hdrlen = q ? (size_t)(q - p) + 1 : n;
-	m->bodyoff = q ? m->hdrlen + 1 : n;
+	hdrsplit(m->raw.p, m->raw.n, &m->hdrlen, &m->bodyoff);
 }
 
 /* the message's bytes from its store: all of them, or (IMAP) its header */

@@ -7,10 +7,10 @@
 
 /*
  * srv_fuse.c: mount on mnt and serve until unmounted or signalled; the
- * exit status.  serving, if not NULL, runs in the serving process once
+ * exit status.  With seen, reading a message marks it seen.  serving, if not NULL, runs in the serving process once
  * the mount is up (after it has gone to the background).
  */
-int	srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*serving)(void));
+int	srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, void (*serving)(void));
 
 /*
  * srv_9p.c: post the 9P service name in the plan9port namespace; the
@@ -18,7 +18,7 @@ int	srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*se
  * serves it from a thread of its own; srv_9p_serve from this one, until
  * a signal asks to stop; srv_9p_unpost removes the posted name.
  */
-int	srv_9p_post(const char *name, int trace);
+int	srv_9p_post(const char *name, int trace, int seen);	/* seen: reading a message marks it seen */
 int	srv_9p_start(int lfd);
 void	srv_9p_run(int lfd);
 void	srv_9p_serve(int lfd);

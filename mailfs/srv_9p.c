@@ -41,6 +41,7 @@ static const char Enotdir[] = "not a directory";
 
 static char *user = "none";
 static int tracing;
+static int policy = Oseen;	/* each write is a command; reading a message marks it seen */
 static char posted[108];	/* the socket's path, to remove at exit */
 static volatile sig_atomic_t stopping;
 
@@ -49,10 +50,9 @@ struct Fid {
 	uint32_t	fid;
 	Qpath	q;
 	int	open;		/* 0, or OREAD+1 / OWRITE+1 / ORDWR+1 */
-	int	fd;		/* container of an open file, or -1 */
+	Ofile	*of;		/* the tree's open file; NULL for a directory */
 	uint64_t	diroff;	/* offset the next directory read continues at */
 	uint64_t	dircookie;	/* and where the tree listing resumes */
-	Blob	*result;	/* search: the answer to the last query written */
 	Fid	*next;
 };
 
@@ -82,7 +82,6 @@ newfid(Conn *c, uint32_t fid, Qpath q)
 
 	f->fid = fid;
 	f->q = q;
-	f->fd = -1;
 	f->next = c->fids[fid % Nfidhash];
 	c->fids[fid % Nfidhash] = f;
 	return f;
@@ -96,9 +95,7 @@ delfid(Conn *c, Fid *f)
 	while (*l != f)
 		l = &(*l)->next;
 	*l = f->next;
-	if (f->fd >= 0)
-		close(f->fd);
-	blobunref(f->result);
+	ofile_close(f->of);
 	free(f);
 }
 
@@ -206,7 +203,7 @@ rwalk(Conn *c, Fcall *t, Fcall *r)
 	return NULL;
 }
 
-/* open f in mode: its qid in r, its container in f->fd */
+/* open f in mode: its qid in r, the tree's open file in f->of */
 static const char *
 openfid(Fid *f, uint8_t mode, Fcall *r)
 {
@@ -219,7 +216,7 @@ openfid(Fid *f, uint8_t mode, Fcall *r)
 		return errmsg();
 	if (tree_openmode(f->q, write) < 0 || (d.isdir && write))
 		return Eperm;
-	if (!d.isdir && !tree_issearch(f->q) && (f->fd = tree_open(f->q)) < 0)
+	if (!d.isdir && (f->of = ofile_open(f->q, write, policy)) == NULL)
 		return errmsg();
 	f->open = (mode & 3) + 1;
 	return NULL;
@@ -268,14 +265,7 @@ rread(Conn *c, Fcall *t, Fcall *r)
 	if (!f->open || f->open - 1 == OWRITE)
 		return Enotopen;
 	r->data = data;
-	if (tree_issearch(f->q)) {
-		Blob *b = f->result;
-		r->count = b && t->offset < b->n ? (b->n - t->offset < count ? b->n - t->offset : count) : 0;
-		if (r->count)
-			memcpy(data, b->p + t->offset, r->count);
-		return NULL;
-	}
-	if (f->fd < 0) {
+	if (f->of == NULL) {
 		if (t->offset == 0)
 			f->dircookie = f->diroff = 0;
 		else if (t->offset != f->diroff)
@@ -288,14 +278,9 @@ rread(Conn *c, Fcall *t, Fcall *r)
 		r->count = df.n;
 		return NULL;
 	}
-	struct stat st;
-	if (fstat(f->fd, &st) < 0 || t->offset >= (uint64_t)st.st_size) {
-		r->count = 0;	/* at or past the end; pread refuses offsets past 2^63 */
-		return NULL;
-	}
-	ssize_t n = pread(f->fd, data, count, t->offset);
+	ssize_t n = ofile_read(f->of, data, count, t->offset);
 	if (n < 0)
-		return strerror(errno);
+		return errmsg();
 	r->count = n;
 	return NULL;
 }
@@ -309,27 +294,10 @@ rwrite(Conn *c, Fcall *t, Fcall *r)
 		return Eunknownfid;
 	if (!f->open || f->open - 1 == OREAD)
 		return Enotopen;
-	if (tree_issearch(f->q)) {	/* a query per fid: the whole write */
-		blobunref(f->result);
-		f->result = tree_search(f->q, (const char *)t->data, t->count);
-		r->count = t->count;
-		return NULL;
-	}
-	if (tree_flagsfile(f->q, NULL, NULL)) {
-		if (ctl_writeflags(f->q, (const char *)t->data, t->count) < 0)
-			return errmsg();
-		r->count = t->count;
-		return NULL;
-	}
-	if (!tree_isctl(f->q))
+	if (f->of == NULL)
 		return Eperm;
 	/* each write is one command, applied before the reply; offsets mean nothing */
-	Ctlcmd *cmd = ctl_parse(f->q, (const char *)t->data, t->count, 0);
-	if (cmd == NULL)
-		return errmsg();
-	int ok = ctl_apply(&cmd, 1);
-	ctl_free(cmd);
-	if (ok < 0)
+	if (ofile_write(f->of, t->data, t->count) < 0)
 		return errmsg();
 	r->count = t->count;
 	return NULL;
@@ -433,10 +401,13 @@ ropenfd(Conn *c, Fcall *t, Fcall *r)
 	const char *e = openfid(f, t->mode, r);
 	if (e)
 		return e;
-	if (f->fd < 0)
+	if (f->of == NULL)
 		return "cannot open a directory as a file";
+	int fd = ofile_fd(f->of);
+	if (fd < 0)
+		return errmsg();
+	r->unixfd = fd;
 	r->iounit = c->msize - Iohdr;
-	r->unixfd = f->fd;
 	return NULL;
 }
 
@@ -528,6 +499,7 @@ serve1(Conn *c, size_t n)
 	if (r.type == Ropenfd) {
 		/* the client owns the descriptor now, and never clunks the fid */
 		int ok = sendfd(c->fd, r.unixfd);
+		close(r.unixfd);	/* ours was a copy */
 		delfid(c, lookfid(c, t.fid));
 		if (ok < 0)
 			return -1;
@@ -591,13 +563,14 @@ srv_9p_nsdir(char *buf, size_t n)
 }
 
 int
-srv_9p_post(const char *name, int trace)
+srv_9p_post(const char *name, int trace, int seen)
 {
 	struct passwd *pw = getpwuid(getuid());
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof sa.sun_path];
 
 	tracing = trace;
+	policy = seen ? Oseen : 0;
 	if (pw)
 		user = xstrdup(pw->pw_name);
 	if (strchr(name, '/'))

@@ -23,21 +23,16 @@
 
 static const double Cachesecs = 3600;	/* message trees never change */
 enum {
-	Smallfile = 64 << 10,	/* served from memory below this; see materialise */
 	Pushmax = 256 << 10,	/* pushed into the page cache at first open below this */
 };
+static int policy = Obatch;	/* through the mount: ctl lines apply at close */
 
-/* What an open file's fh points to. */
+/* What an open file's fh points to: the tree's open file, and when its content was made. */
 typedef struct Handle Handle;
 struct Handle {
+	Ofile	*f;
 	Qpath	q;
-	pthread_mutex_t	lk;	/* a message file's: made, fd, result, changes */
-	int	made;		/* a message file's content is in fd or result */
-	uint64_t	changes;	/* nchanges before it was made */
-	int	fd;		/* the container, or -1 */
-	Ctlcmd	**pending;	/* ctl: commands written, to apply at close */
-	size_t	npending;
-	Blob	*result;	/* search: the answer to the last query; a small file's content */
+	uint64_t	changes;	/* nchanges when its content was made */
 };
 
 /*
@@ -323,8 +318,8 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct
 
 	(void)fi;
 	trace("setattr %lu\n", (unsigned long)ino);
-	/* "> ctl" truncates: a ctl file has nothing to lose */
-	if (tree_isctl(toq(ino)) && to_set == FUSE_SET_ATTR_SIZE && attr->st_size == 0 &&
+	/* "> ctl" truncates: a file that takes writes keeps nothing to lose */
+	if (to_set == FUSE_SET_ATTR_SIZE && attr->st_size == 0 && tree_openmode(toq(ino), 1) == 0 &&
 	    tree_stat(toq(ino), &d) == 0) {
 		toattr(&st, &d);
 		fuse_reply_attr(req, &st, 0);
@@ -410,40 +405,6 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fu
 }
 
 /*
- * The content of a message file for h: a small file is served from its
- * Blob, as fixed for the open as a container would be (a memfd per open
- * costs more than the whole read of an info file).  A costly one comes
- * from the container cache unless its Blob is at hand; anything large
- * from a container.  Called with h->lk held.
- */
-static int
-materialise(Handle *h)
-{
-	Blob *small;
-
-	if (h->made)
-		return 0;
-	h->changes = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
-	if ((small = tree_made(h->q)) == NULL && tree_costly(h->q)) {
-		if ((h->fd = tree_open(h->q)) < 0)	/* the container cache's, or made and kept */
-			return -1;
-		h->made = 1;
-		return 0;
-	}
-	if (small == NULL && (small = tree_read(h->q)) == NULL)
-		return -1;
-	if (small->n > Smallfile) {
-		blobunref(small);
-		small = NULL;
-	}
-	if (small == NULL && (h->fd = tree_open(h->q)) < 0)
-		return -1;
-	h->result = small;
-	h->made = 1;
-	return 0;
-}
-
-/*
  * Put h's content into the kernel's page cache now, so that the reads
  * of this open (and, with keep_cache, of later ones) need no READ round
  * trip: for the small files most opens are for, that is one of the
@@ -456,48 +417,39 @@ push(fuse_ino_t ino, Handle *h, uint64_t changes)
 {
 	struct fuse_bufvec bv;
 	struct stat st;
+	Blob *b;
+	int fd;
 	size_t n;
 
-	if (h->result)
-		n = h->result->n;
-	else if (fstat(h->fd, &st) == 0)
+	if (ofile_content(h->f, &b, &fd) < 0)
+		return;
+	if (b)
+		n = b->n;
+	else if (fstat(fd, &st) == 0)
 		n = st.st_size;
 	else
 		return;
-	if (n > Pushmax)
-		return;
-	bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(n);
-	if (h->result)
-		bv.buf[0].mem = h->result->p;
-	else {
-		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-		bv.buf[0].fd = h->fd;
-		bv.buf[0].pos = 0;
+	if (n <= Pushmax) {
+		bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(n);
+		if (b)
+			bv.buf[0].mem = b->p;
+		else {
+			bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+			bv.buf[0].fd = fd;
+			bv.buf[0].pos = 0;
+		}
+		/* a failed store may have stored part: drop that too */
+		if ((n > 0 && fuse_lowlevel_notify_store(session, ino, 0, &bv, 0) != 0) ||
+		    __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != changes)
+			queue(ino, NULL);
 	}
-	/* a failed store may have stored part: drop that too */
-	if ((n > 0 && fuse_lowlevel_notify_store(session, ino, 0, &bv, 0) != 0) ||
-	    __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != changes)
-		queue(ino, NULL);
-}
-
-static Handle *
-newhandle(Qpath q)
-{
-	Handle *h = xzalloc(sizeof *h);
-
-	h->q = q;
-	h->fd = -1;
-	pthread_mutex_init(&h->lk, NULL);
-	return h;
+	blobunref(b);
 }
 
 static void
 freehandle(Handle *h)
 {
-	if (h->fd >= 0)
-		close(h->fd);
-	blobunref(h->result);
-	pthread_mutex_destroy(&h->lk);
+	ofile_close(h->f);
 	free(h);
 }
 
@@ -505,27 +457,28 @@ static void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Qpath q = toq(ino);
-	int ctl = tree_isctl(q) || tree_issearch(q);
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	uint64_t changes = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
+	Ofile *f;
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
-	if (tree_openmode(q, write) < 0 || (!ctl && tree_exists(q) < 0)) {
+	if ((f = ofile_open(q, write, policy)) == NULL) {
 		fail(req);
 		return;
 	}
-	Handle *h = newhandle(q);
+	Handle *h = xzalloc(sizeof *h);
+	h->f = f;
+	h->q = q;
+	h->changes = changes;
+	int fixed = ofile_fixed(f);
 	/*
-	 * A message file is made now only at the first open of its inode,
-	 * and pushed to the kernel; later opens find its pages cached, and
-	 * a READ makes it should they be gone.
+	 * Content fixed for the open is made now only at the first open of
+	 * its inode, and pushed to the kernel; later opens find its pages
+	 * cached, and a READ makes it should they be gone.
 	 */
-	int pushit = !ctl && firstopen(q) && !write;
-	if (!ctl && (write || pushit)) {
-		pthread_mutex_lock(&h->lk);
-		int r = materialise(h);
-		pthread_mutex_unlock(&h->lk);
-		if (r < 0) {
+	int pushit = fixed && firstopen(q) && !write;
+	if (fixed && (write || pushit)) {
+		if (ofile_make(f) < 0) {
 			fail(req);
 			lastclose(q);
 			freehandle(h);
@@ -535,60 +488,43 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			push(ino, h, changes);
 	}
 	fi->fh = (uintptr_t)h;
-	if (ctl) {	/* each write(2) arrives as it was made; search answers change */
+	if (!fixed) {	/* each write(2) arrives as it was made; answers change */
 		fi->direct_io = 1;
-		fi->nonseekable = tree_isctl(q);
+		fi->nonseekable = ofile_stream(f);
 	} else {
 		fi->keep_cache = 1;
 		fi->noflush = 1;
 	}
 	if (fuse_reply_open(req, fi) != 0) {	/* the open was interrupted: no release will come */
-		if (!ctl)
+		if (fixed)
 			lastclose(q);
 		freehandle(h);
 	}
 }
 
 /*
- * A message file's content for a READ, counted.  A small one made
- * before a change the tree reported since is made again, so that no
- * READ puts back in the page cache what an invalidation took out (flags
- * and info change; a content that did not is made again the same).
+ * A READ of content fixed for the open.  A small content made before a
+ * change the tree reported since is made again, so that no READ puts
+ * back in the page cache what an invalidation took out (flags and info
+ * change; a content that did not is made again the same).
  */
-static int
-readable(Handle *h, Blob **small, int *fd)
-{
-	pthread_mutex_lock(&h->lk);
-	if (h->made && h->result && __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST) != h->changes) {
-		blobunref(h->result);
-		h->result = NULL;
-		h->made = 0;
-	}
-	int r = materialise(h);
-	*small = r == 0 && h->result ? blobref(h->result) : NULL;
-	*fd = h->fd;
-	pthread_mutex_unlock(&h->lk);
-	return r;
-}
-
 static void
-fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+readfixed(fuse_req_t req, Handle *h, size_t size, off_t off)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-	Handle *h = (Handle *)(uintptr_t)fi->fh;
-	Blob *b = NULL;
-	int fd = -1;
+	uint64_t now = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
+	Blob *b;
+	int fd;
 
-	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
-	if (tree_isctl(h->q) || tree_issearch(h->q))
-		b = h->result ? blobref(h->result) : NULL;	/* ctl reads as empty; search gives its last answer */
-	else if (readable(h, &b, &fd) < 0) {
+	if (__atomic_exchange_n(&h->changes, now, __ATOMIC_SEQ_CST) != now)
+		ofile_forget(h->f);
+	if (ofile_content(h->f, &b, &fd) < 0) {
 		fail(req);
 		return;
 	}
-	if (fd < 0) {
-		size_t at = b && (uint64_t)off < b->n ? off : 0, n = b && (uint64_t)off < b->n ? b->n - off : 0;
-		fuse_reply_buf(req, b ? b->p + at : NULL, n < size ? n : size);
+	if (b) {
+		size_t at = (uint64_t)off < b->n ? (size_t)off : b->n, n = b->n - at;
+		fuse_reply_buf(req, b->p + at, n < size ? n : size);
 		blobunref(b);
 		return;
 	}
@@ -598,23 +534,30 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 }
 
-static int
-applypending(Handle *h)
+static void
+fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	int r = h->npending ? ctl_apply(h->pending, h->npending) : 0;
+	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
-	for (size_t i = 0; i < h->npending; i++)
-		ctl_free(h->pending[i]);
-	free(h->pending);
-	h->pending = NULL;
-	h->npending = 0;
-	return r;
+	trace("read %lu %zu@%lld\n", (unsigned long)ino, size, (long long)off);
+	if (ofile_fixed(h->f)) {
+		readfixed(req, h, size, off);
+		return;
+	}
+	char *buf = xmalloc(size ? size : 1);	/* a search answer, or a ctl's last error */
+	ssize_t n = ofile_read(h->f, buf, size, off);
+	if (n < 0)
+		fail(req);
+	else
+		fuse_reply_buf(req, buf, n);
+	free(buf);
 }
 
 /*
- * Every close(2) of a descriptor sends a flush: commands written so far
- * are applied together, and their error is close's.  The first flush of
- * a shell redirection comes before any write, with nothing to apply.
+ * Every close(2) of a descriptor sends a flush: the ctl lines written so
+ * far are applied together, and their error (or a refused line's) is
+ * close's.  The first flush of a shell redirection comes before any
+ * write, with nothing to apply.
  */
 static void
 fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -622,7 +565,7 @@ fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
 	trace("flush %lu\n", (unsigned long)ino);
-	if (applypending(h) < 0)
+	if (ofile_flush(h->f) < 0)
 		fail(req);
 	else {
 		invalidated();
@@ -636,62 +579,23 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
 	trace("release %lu\n", (unsigned long)ino);
-	applypending(h);	/* nothing can report an error any more */
-	if (!tree_isctl(h->q) && !tree_issearch(h->q))
+	if (ofile_fixed(h->f))
 		lastclose(h->q);
-	freehandle(h);
+	freehandle(h);	/* applies what is left: nothing can report an error any more */
 	fuse_reply_err(req, 0);
 }
 
-/* a write to a ctl file: its commands are checked now, applied at close */
 static void
 fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
-	Ctlcmd **cmds = NULL;
-	size_t n = 0;
 
 	(void)off;
 	trace("write %lu %zu bytes\n", (unsigned long)ino, size);
-	if (tree_issearch(h->q)) {	/* the whole write is the query */
-		blobunref(h->result);
-		h->result = tree_search(h->q, buf, size);
+	if (ofile_write(h->f, buf, size) < 0)
+		fail(req);
+	else
 		fuse_reply_write(req, size);
-		return;
-	}
-	if (tree_flagsfile(h->q, NULL, NULL)) {	/* flags change at once */
-		if (ctl_writeflags(h->q, buf, size) < 0)
-			fail(req);
-		else
-			fuse_reply_write(req, size);
-		return;
-	}
-	if (!tree_isctl(h->q)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
-	for (size_t i = 0; i < size;) {
-		const char *nl = memchr(buf + i, '\n', size - i);
-		size_t len = nl ? (size_t)(nl - (buf + i)) : size - i;
-		Ctlcmd *c = len ? ctl_parse(h->q, buf + i, len, 1) : NULL;
-		i += len + (nl != NULL);
-		if (len == 0)
-			continue;
-		if (c == NULL) {
-			for (size_t k = 0; k < n; k++)
-				ctl_free(cmds[k]);
-			free(cmds);
-			fail(req);
-			return;
-		}
-		cmds = xrealloc(cmds, (n + 1) * sizeof *cmds);
-		cmds[n++] = c;
-	}
-	h->pending = xrealloc(h->pending, (h->npending + n + 1) * sizeof *h->pending);
-	memcpy(h->pending + h->npending, cmds, n * sizeof *cmds);
-	h->npending += n;
-	free(cmds);
-	fuse_reply_write(req, size);
 }
 
 /* the tree has no files to create, link or rename */
@@ -769,7 +673,7 @@ static const struct fuse_lowlevel_ops ops = {
 };
 
 int
-srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*serving)(void))
+srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, void (*serving)(void))
 {
 	char opts[] = "fsname=mailfs,subtype=mailfs,default_permissions,auto_unmount,noatime";
 	char *argv[] = { "mailfs", "-o", opts, readonly ? "-oro" : NULL, NULL };
@@ -778,6 +682,7 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, void (*servin
 	int ret = 1;
 
 	tracing = trace;
+	policy = Obatch | (seen ? Oseen : 0);
 	uid = getuid();
 	gid = getgid();
 	se = fuse_session_new(&args, &ops, sizeof ops, NULL);

@@ -468,6 +468,17 @@ tree_flagsfile(Qpath q, Qpath *ctl, uint32_t *id)
 	return 1;
 }
 
+/* is q a file of a top-level message?  Then its box's ctl and its number */
+int
+tree_msgfile(Qpath q, Qpath *ctl, uint32_t *id)
+{
+	if (QKIND(q) == Qdir || QPART(q) != 0 || QMSG(q) == 0 || QBOX(q) == 0)
+		return 0;
+	*ctl = mkq(QBOX(q), 0, 0, Qctl);
+	*id = QMSG(q);
+	return 1;
+}
+
 /* is q a top-level message directory?  Then its box's ctl and its number */
 int
 tree_msgdir(Qpath q, Qpath *ctl, uint32_t *id)
@@ -480,9 +491,23 @@ tree_msgdir(Qpath q, Qpath *ctl, uint32_t *id)
 }
 
 int
-tree_issearch(Qpath q)
+tree_how(Qpath q)
 {
-	return QKIND(q) == Qsearch;
+	switch (QKIND(q)) {
+	case Qdir:
+		return Hdir;
+	case Qctl:
+		return Hctl;
+	case Qsearch:
+		return Hsearch;
+	}
+	return QPART(q) == 0 && QKIND(q) <= file_count() ? file_how(QKIND(q)) : Hread;
+}
+
+int
+tree_marksseen(Qpath q)
+{
+	return QPART(q) == 0 && QMSG(q) && (QKIND(q) == file_kind("body") || QKIND(q) == file_kind("raw"));
 }
 
 /*
@@ -515,12 +540,6 @@ tree_search(Qpath q, const char *query, size_t n)
 	Blob *r = blobnew(out.p ? out.p : "", out.n);
 	buffree(&out);
 	return r;
-}
-
-int
-tree_isctl(Qpath q)
-{
-	return QKIND(q) == Qctl;
 }
 
 void

@@ -138,6 +138,43 @@ linkfront(Link *head, Link *l)
 	head->next = l;
 }
 
+/*
+ * Where the header block of a message or part ends: hdrlen bytes, the
+ * line end of its last field included, and the body from bodyoff.  The
+ * blank line between them may end in LF or CRLF, whatever the other
+ * lines do, so that a message stored with CRLF lines is split too.
+ */
+void
+hdrsplit(const char *p, size_t n, size_t *hdrlen, size_t *bodyoff)
+{
+	size_t blank = n > 0 && p[0] == '\n' ? 1 : n > 1 && p[0] == '\r' && p[1] == '\n' ? 2 : 0;
+
+	if (blank) {	/* no header at all */
+		*hdrlen = 0;
+		*bodyoff = blank;
+		return;
+	}
+	for (const char *q = p; (q = memchr(q, '\n', p + n - q)) != NULL; q++) {
+		size_t rest = p + n - q - 1;
+		blank = rest > 0 && q[1] == '\n' ? 1 : rest > 1 && q[1] == '\r' && q[2] == '\n' ? 2 : 0;
+		if (blank) {
+			*hdrlen = q - p + 1;
+			*bodyoff = *hdrlen + blank;
+			return;
+		}
+	}
+	*hdrlen = *bodyoff = n;
+}
+
+/* does a message end its lines in CRLF?  Its first line says */
+int
+iscrlf(const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+
+	return nl && nl > p && nl[-1] == '\r';
+}
+
 size_t
 crlftolf(char *p, size_t n)
 {

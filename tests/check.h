@@ -7,6 +7,7 @@ Suite	*model_suite(void);
 Suite	*files_suite(void);
 Suite	*maildir_suite(void);
 Suite	*prefetch_suite(void);
+Suite	*ctl_suite(void);
 
 /* check_main.c: the corpus, served through the tree layer */
 Box	*tbox(const char *name);	/* testdata/boxes/<name>.mbox, or testdata/sample.mbox */

@@ -62,6 +62,9 @@ step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
 step "9P fuzzing" tests/t-fuzz.sh
 step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailfs
+step "ctl and reading, sanitized" python3 tests/t-mailctl.py build/asan/mailfs
+step "a CRLF message under an LF From_ line" python3 tests/t-crlf.py mailfs/mailfs
+step "CRLF, sanitized" python3 tests/t-crlf.py build/asan/mailfs
 step "a mailbox rewritten by another program" tests/t-reread.sh mailfs/mailfs
 step "new mail plumbed to acme Mail" python3 tests/t-plumb.py mailfs/mailfs
 step "acme launcher" tests/t-acme.sh

@@ -145,7 +145,9 @@ class Server:
         env = dict(os.environ, NAMESPACE=self.tmp, TZ="UTC")
         for attempt in range(20):
             try:
-                self.proc = subprocess.Popen([self.binary, "-f", "-s", "mailtest", self.box],
+                # -S none: reading a message here must not mark it seen (and
+                # rewrite the test data); t-mailctl.py tests that marking
+                self.proc = subprocess.Popen([self.binary, "-f", "-S", "none", "-s", "mailtest", self.box],
                                              stdin=subprocess.DEVNULL, stdout=self.logf,
                                              stderr=subprocess.STDOUT, env=env)
                 break

@@ -170,6 +170,66 @@ def main():
         check("flags only add header lines: every message's body is unchanged",
               data.count(b"Lunch on Friday") >= 1 and data.count(b"\nFrom ") == 4 and b"X-Status: AF" in data
               and b"X-Status: A\n" in data)
+
+        # one grammar on both transports: 12 and 12/ are numbers, 1x is not
+        c = p9.connect(os.path.join(ns, "mailtest"))
+        ctl, _ = c.walkto("mbox/ctl")
+        c.open(ctl, p9.OWRITE)
+        check("over 9P 'delete mbox 1x' fails: bad message number",
+              werr(c, ctl, b"delete mbox 1x") == "bad message number" and c.statpath("mbox/1").name == "1")
+        check("through the mount 'delete mbox 1x' fails the write: EINVAL, 1 stays",
+              write("mbox/ctl", b"delete mbox 1x\n") == 22 and os.path.isdir(os.path.join(mnt, "mbox/1")))
+        # the lines of one open are one transaction: a refused one voids the others
+        fd = os.open(os.path.join(mnt, "mbox/ctl"), os.O_RDWR)
+        e1 = e2 = e3 = None
+        try:
+            os.write(fd, b"delete mbox 4\n")
+        except OSError as e:
+            e1 = e.errno
+        try:
+            os.write(fd, b"garbage\n")
+        except OSError as e:
+            e2 = e.errno
+        told = os.read(fd, 200)
+        try:
+            os.close(fd)
+        except OSError as e:
+            e3 = e.errno
+        check("through the mount a refused line fails its write (EINVAL), the one before was taken",
+              e1 is None and e2 == 22, (e1, e2))
+        check("reading the ctl on the same open gives the error", told == b"unknown control message\n", told)
+        check("close reports the refusal too (EINVAL) and applies nothing: 4 is still there",
+              e3 == 22 and os.path.isdir(os.path.join(mnt, "mbox/4")), e3)
+
+        # reading a message over 9P marks it seen, as a person reads it in acme Mail
+        def flags9(i):
+            return c.readfile("mbox/%d/flags" % i)[0].decode()
+        before = flags9(5)
+        c.readfile("mbox/5/body")
+        after = flags9(5)
+        with open(box, "rb") as f:
+            last = f.read().split(b"\nFrom ")[-1]
+        check("over 9P reading 5/body marks it seen, stored as Status: RO",
+              "s" not in before and after == "-----s-" and b"\nStatus: RO\n" in last, (before, after))
+        c.readfile("mbox/1/header")
+        check("reading 1/header does not", "s" not in flags9(1), flags9(1))
+        c.close()
+        with open(os.path.join(mnt, "mbox/4/body"), "rb") as f:
+            f.read()
+        check("through the mount reading does not mark (grep -r marks nothing)", "s" not in flags(4), flags(4))
+        none = os.path.join(tmp, "none.mbox")
+        shutil.copy(os.path.join(top, "testdata/sample.mbox"), none)
+        nsrv = tap_.post(mailfs, ["-S", "none", none], ns, "mailnone", env)
+        try:
+            nc = p9.connect(os.path.join(ns, "mailnone"))
+            nc.readfile("mbox/2/body")
+            nc.readfile("mbox/2/raw")
+            check("-S none: over 9P reading marks nothing, the mailbox is untouched",
+                  "s" not in nc.readfile("mbox/2/flags")[0].decode() and
+                  open(none, "rb").read() == open(os.path.join(top, "testdata/sample.mbox"), "rb").read())
+            nc.close()
+        finally:
+            tap_.stop(nsrv)
     finally:
         if os.path.ismount(mnt):
             r = subprocess.run(["fusermount3", "-u", mnt], capture_output=True, text=True)
