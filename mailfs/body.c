@@ -126,10 +126,7 @@ leaf(Buf *out, GMimePart *part)
 static void
 topbody(Buf *out, Msg *m)
 {
-	if (m->box->ops->quoted)
-		mbox_unquote(out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
-	else
-		bufadd(out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
+	box_plain(m->box, out, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
 }
 
 /*

@@ -57,6 +57,43 @@ box_open(const char *path, const char *name)
 	return b;
 }
 
+/*
+ * Append to the store at path, whichever kind it is; a path that does
+ * not exist yet becomes a store of the kind that creates them (mbox).
+ */
+int
+box_append(const char *path, const Mailmsg *m, size_t n)
+{
+	struct stat st;
+	const Boxops *ops = NULL;
+	int exists = box_isurl(path) || stat(path, &st) == 0;
+
+	for (size_t i = 0; i < nelem(backends) && ops == NULL; i++)
+		if (exists ? backends[i]->probe(path) : backends[i]->create)
+			ops = backends[i];
+	if (ops == NULL)
+		return seterr(EINVAL, "%s: not a mailbox this mailfs can write", path);
+	if (ops->append == NULL)
+		return seterr(EINVAL, "save: copying to an %s store is not supported; save to a file or Maildir",
+			ops->name);
+	return ops->append(path, m, n);
+}
+
+char *
+box_beside(Box *b, const char *name)
+{
+	return b->ops->beside ? b->ops->beside(b, name) : NULL;
+}
+
+void
+box_plain(Box *b, Buf *out, const char *p, size_t n)
+{
+	if (b->ops->unquote)
+		b->ops->unquote(out, p, n);
+	else
+		bufadd(out, p, n);
+}
+
 /* a mailbox named by a URL, not a path: "scheme://..." */
 int
 box_isurl(const char *s)

@@ -1318,6 +1318,17 @@ imapwatch(Box *b)
 	return im->evfd;
 }
 
+/* Boxops.beside: the folder name on b's server, as a URL */
+static char *
+imapbeside(Box *b, const char *name)
+{
+	const char *host = strstr(b->path, "://") + 3, *slash = strchr(host, '/');
+	Buf u = { 0 };
+
+	bufprint(&u, "%.*s/%s", (int)((slash ? slash : host + strlen(host)) - b->path), b->path, name);
+	return u.p;
+}
+
 const Boxops imapops = {
 	.name = "imap",
 	.probe = imapprobe,
@@ -1328,7 +1339,8 @@ const Boxops imapops = {
 	.fetchskel = imapfetchskel,
 	.fetchpart = imapfetchpart,
 	.sync = imapsync,
-	.remove = imapremove,
+	.commit = imapremove,
+	.beside = imapbeside,
 	.watch = imapwatch,
 	.indexflags = 1,
 };

@@ -832,6 +832,24 @@ maildir_subfolder(const char *root, const char *name)
 	return p.p;
 }
 
+/* Boxops.append: one file a message, as delivered */
+static int
+mdappend(const char *path, const Mailmsg *m, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = maildir_append(path, m[i].p, m[i].n);
+	return r;
+}
+
+/* Boxops.beside: the Maildir++ folder name of b, if it has one */
+static char *
+mdbeside(Box *b, const char *name)
+{
+	return maildir_subfolder(b->path, name);
+}
+
 const Boxops maildirops = {
 	.name = "maildir",
 	.probe = maildir_isdir,
@@ -839,8 +857,9 @@ const Boxops maildirops = {
 	.close = mdclose,
 	.fetch = mdfetch,
 	.sync = mdsync,
-	.remove = mdremove,
+	.commit = mdremove,
+	.append = mdappend,
+	.beside = mdbeside,
 	.watch = mdwatch,
-	.quoted = 0,
 	.indexflags = 1,
 };

@@ -642,7 +642,9 @@ const Boxops mboxops = {
 	.close = mboxclose,
 	.fetch = mboxfetch,
 	.sync = mbox_sync,
-	.remove = mbox_remove,
+	.commit = mbox_remove,
+	.append = mbox_appendmsgs,
+	.create = 1,
+	.unquote = mbox_unquote,
 	.watch = mboxwatch,
-	.quoted = 1,
 };

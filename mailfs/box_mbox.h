@@ -16,3 +16,4 @@ void	mbox_unlock(int fd);
 int	mbox_scanpart(Box *b, int fd, uint64_t from, uint64_t to);
 int	mbox_sync(Box *b);
 int	mbox_remove(Box *b, const uint32_t *ids, size_t n);
+int	mbox_appendmsgs(const char *path, const Mailmsg *m, size_t n);

@@ -492,6 +492,34 @@ mbox_remove(Box *b, const uint32_t *ids, size_t n)
  * if missing), under the delivery locks, as a delivery agent would:
  * after a blank line if the mailbox does not end with one, then synced.
  */
+/*
+ * Boxops.append: each message quoted (mboxrd) under its envelope, with
+ * the blank line that separates it, all in one append under the locks.
+ * The mail directory ($HOME/mail) is made if it is missing.
+ */
+int
+mbox_appendmsgs(const char *path, const Mailmsg *m, size_t n)
+{
+	Buf all = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		bufadd(&all, m[i].env, m[i].envn);
+		mbox_quote(&all, m[i].p, m[i].n);
+		if (m[i].n == 0 || m[i].p[m[i].n - 1] != '\n')
+			bufputc(&all, '\n');
+		bufputc(&all, '\n');	/* the separator */
+	}
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0700);
+	}
+	free(dir);
+	int r = all.n ? mbox_append(path, &all) : 0;
+	buffree(&all);
+	return r;
+}
+
 int
 mbox_append(const char *path, const Buf *data)
 {

@@ -157,18 +157,12 @@ static char *
 openpath(const char *p)
 {
 	Box *first = box_byid(1);
-	Buf b = { 0 };
+	char *beside;
 
 	if (box_isurl(p) || p[0] == '/' || first == NULL)
 		return box_isurl(p) ? xstrdup(p) : mailpath(p);
-	char *sub;
-	if (first->ops == &maildirops && (sub = maildir_subfolder(first->path, p)) != NULL)
-		return sub;
-	if (first->ops == &imapops) {
-		const char *host = strstr(first->path, "://") + 3, *slash = strchr(host, '/');
-		bufprint(&b, "%.*s/%s", (int)((slash ? slash : host + strlen(host)) - first->path), first->path, p);
-		return b.p;
-	}
+	if ((beside = box_beside(first, p)) != NULL)
+		return beside;
 	return mailpath(p);
 }
 
@@ -254,61 +248,44 @@ psave(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 	return parseids(c, ctlbox, f + 1, nf - 1, 0);
 }
 
+/*
+ * The messages, as plain bytes under the envelope the store kept or the
+ * model made up, appended to dest by the backend of its kind.
+ */
 static int
 asave(Ctlcmd *c)
 {
-	Buf all = { 0 }, raw = { 0 }, env = { 0 };
-	int r = 0, todir = maildir_isdir(c->dest);
+	Buf raw = { 0 }, *plain = xzalloc(c->nids * sizeof *plain + 1), *env = xzalloc(c->nids * sizeof *env + 1);
+	Mailmsg *mm = xzalloc(c->nids * sizeof *mm + 1);
+	int r = 0;
 
-	if (box_isurl(c->dest))
-		return seterr(EINVAL, "save: copying to an IMAP folder is not supported; save to a file or Maildir");
 	for (size_t i = 0; i < c->nids && r == 0; i++) {
 		Msgent *m = box_msg(c->box, c->ids[i]);
-		if (m == NULL) {
-			r = seterr(ENOENT, "no such message");
-			break;
-		}
-		if ((r = c->box->ops->fetch(c->box, m, &raw, &env)) < 0)
-			break;
-		int quoted = c->box->ops->quoted;
-		if (todir) {	/* a Maildir takes each message as a file of its own, unquoted */
-			Buf plain = { 0 };
-			bufadd(&plain, "", 0);
-			if (quoted)
-				mbox_unquote(&plain, raw.p, raw.n);
-			r = maildir_append(c->dest, quoted ? plain.p : raw.p, quoted ? plain.n : raw.n);
-			buffree(&plain);
-			continue;
-		}
 		Msg *msg;
-		if (env.n == 0 && (msg = msg_get(c->box, c->ids[i])) != NULL) {
-			bufadd(&env, msg->env.p, msg->env.n);	/* the envelope the model made up */
-			msg_put(msg);
+		if (m == NULL)
+			r = seterr(ENOENT, "no such message");
+		else if ((r = c->box->ops->fetch(c->box, m, &raw, &env[i])) == 0) {
+			box_plain(c->box, &plain[i], raw.p, raw.n);
+			if (env[i].n == 0 && (msg = msg_get(c->box, c->ids[i])) != NULL) {
+				bufadd(&env[i], msg->env.p, msg->env.n);
+				msg_put(msg);
+			}
+			mm[i] = (Mailmsg){ plain[i].p ? plain[i].p : "", plain[i].n, env[i].p, env[i].n };
 		}
-		bufadd(&all, env.p, env.n);
-		if (quoted)
-			bufadd(&all, raw.p, raw.n);
-		else
-			mbox_quote(&all, raw.p, raw.n);
-		if (raw.n == 0 || raw.p[raw.n - 1] != '\n')
-			bufputc(&all, '\n');
-		bufputc(&all, '\n');	/* the separator */
 	}
-	if (r == 0 && all.n && !todir) {
-		char *dir = xstrdup(c->dest), *slash = strrchr(dir, '/');
-		if (slash && slash != dir) {	/* $HOME/mail may not exist yet */
-			*slash = 0;
-			mkdir(dir, 0700);
-		}
-		free(dir);
-		r = mbox_append(c->dest, &all);
-	}
+	if (r == 0)
+		r = box_append(c->dest, mm, c->nids);
 	for (size_t k = 0; r == 0 && box_at(k); k++)	/* saved to an open box: show it there */
 		if (strcmp(box_at(k)->path, c->dest) == 0)
 			r = watch_sync(box_at(k));
-	buffree(&all);
+	for (size_t i = 0; i < c->nids; i++) {
+		buffree(&plain[i]);
+		buffree(&env[i]);
+	}
+	free(plain);
+	free(env);
+	free(mm);
 	buffree(&raw);
-	buffree(&env);
 	return r;
 }
 
@@ -456,7 +433,7 @@ rewrite(Box *b, Ctlcmd **cmds, size_t n)
 			if (box_msg(b, d->ids[k]))	/* may have gone since the parse */
 				(*v)[(*nv)++] = d->ids[k];
 	}
-	r = nids + nflagged ? b->ops->remove(b, ids, nids) : 0;
+	r = nids + nflagged ? b->ops->commit(b, ids, nids) : 0;
 	for (size_t k = 0; r == 0 && k < nids; k++)
 		tree_changed(b, ids[k], 0);
 	for (size_t k = 0; r == 0 && k < nflagged; k++)

@@ -92,6 +92,15 @@ enum {	/* message flags, bits in the order of the letters aDdfrsS */
 	Fnotjunk = 1 << 8,
 };
 
+/* One message to append to a store: LF line ends, unquoted, no envelope. */
+typedef struct Mailmsg Mailmsg;
+struct Mailmsg {
+	const char	*p;
+	size_t	n;
+	const char	*env;	/* its envelope line (mbox From_) with its LF; for stores that keep one */
+	size_t	envn;
+};
+
 /*
  * A backend.  Every function returns 0 on success and -1 with the error
  * record set.  The backend owns Box.aux.
@@ -127,10 +136,25 @@ struct Boxops {
 	/* take in mail delivered since the last look: new messages get numbers */
 	int	(*sync)(Box *b);
 	/*
-	 * Remove the messages with these numbers from the store and the
-	 * index, and store the flags of the dirty entries.
+	 * Commit what changed: store the flags of the dirty entries, and
+	 * remove the messages with these numbers from the store and the
+	 * index.
 	 */
-	int	(*remove)(Box *b, const uint32_t *ids, size_t n);
+	int	(*commit)(Box *b, const uint32_t *ids, size_t n);
+	/*
+	 * Optional: append messages to the store at path, which need not
+	 * be open (save); with create, a path that does not exist yet
+	 * becomes a store of this kind.
+	 */
+	int	(*append)(const char *path, const Mailmsg *m, size_t n);
+	int	create;
+	/*
+	 * Optional: the store called name beside b (a Maildir++ folder, an
+	 * IMAP folder), malloc'd; NULL when b's kind has none of that name.
+	 */
+	char	*(*beside)(Box *b, const char *name);
+	/* Optional: the store's quoting undone (mboxrd), appended to out */
+	void	(*unquote)(Buf *out, const char *p, size_t n);
 	/*
 	 * Start noticing changes to the store, in the serving process (any
 	 * thread it needs starts here): a descriptor that polls readable
@@ -138,8 +162,6 @@ struct Boxops {
 	 * -1 when only a periodic look will tell.
 	 */
 	int	(*watch)(Box *b);
-	/* bodies carry mboxrd ">From " quoting, to be undone when decoding */
-	int	quoted;
 	/* Msgent.flags always holds the flags; else they are in the header */
 	int	indexflags;
 };

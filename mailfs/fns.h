@@ -49,6 +49,9 @@ Msgent	*box_msg(Box *b, uint32_t id);	/* NULL if no such message */
 size_t	box_msgindex(Box *b, uint32_t id);	/* index of the first id >= id */
 void	box_add(Box *b, const Msgent *m);	/* assigns m's number */
 void	box_closeall(void);
+int	box_append(const char *path, const Mailmsg *m, size_t n);	/* by the kind of store at path */
+char	*box_beside(Box *b, const char *name);	/* malloc'd, or NULL: b's kind has none */
+void	box_plain(Box *b, Buf *out, const char *p, size_t n);	/* the bytes, b's quoting undone */
 /*
  * Where passwords come from: set by the program (keys.c), asked by
  * backends.  fn fills pw and returns 0, or -1 with the error set.
@@ -180,6 +183,7 @@ enum {	/* what a file is to an open of it: the write behaviours of the file tabl
 	Hsearch,	/* a query per write, its answer read back */
 };
 int	tree_how(Qpath q);
+uint32_t	tree_vers(Qpath q);	/* the qid version: cheap, nothing made */
 int	tree_marksseen(Qpath q);	/* does reading it read the message (body, raw)? */
 void	tree_init(void);
 int	tree_walk(Qpath dir, const char *name, Qpath *q);

@@ -213,8 +213,8 @@ part_full(Msg *m)
 		p = m->raw.p;
 		n = m->raw.n;
 	}
-	if (!m->skeletal && m->box->ops->quoted && memmem(p, n, ">From ", 6) != NULL) {
-		mbox_unquote(&unq, p, n);
+	if (!m->skeletal && m->box->ops->unquote && memmem(p, n, ">From ", 6) != NULL) {
+		box_plain(m->box, &unq, p, n);
 		p = unq.p;
 		n = unq.n;
 	}

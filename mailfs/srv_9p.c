@@ -170,7 +170,6 @@ rwalk(Conn *c, Fcall *t, Fcall *r)
 {
 	Fid *f = lookfid(c, t->fid);
 	Qpath q;
-	Dirinfo d;
 
 	if (f == NULL)
 		return Eunknownfid;
@@ -181,17 +180,19 @@ rwalk(Conn *c, Fcall *t, Fcall *r)
 	if (t->newfid != t->fid && lookfid(c, t->newfid))
 		return Einuse;
 	q = f->q;
+	/* a walk makes no content: a qid needs no length */
 	for (int i = 0; i < t->nwname; i++) {
-		if (tree_stat(q, &d) < 0 || !d.isdir) {
+		if (tree_how(q) != Hdir) {
 			if (i == 0)
 				return Enotdir;
 			break;
 		}
-		if (tree_walk(q, t->wname[i], &q) < 0 || toqid(q, &r->wqid[i], &d) < 0) {
+		if (tree_walk(q, t->wname[i], &q) < 0) {
 			if (i == 0)
 				return errmsg();
 			break;
 		}
+		r->wqid[i] = (Qid){ tree_how(q) == Hdir ? QTDIR : 0, tree_vers(q), q };
 		r->nwqid = i + 1;
 	}
 	if (r->nwqid == t->nwname) {

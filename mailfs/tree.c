@@ -504,6 +504,17 @@ tree_how(Qpath q)
 	return QPART(q) == 0 && QKIND(q) <= file_count() ? file_how(QKIND(q)) : Hread;
 }
 
+/* a qid's version: a box directory's changes with its message set */
+uint32_t
+tree_vers(Qpath q)
+{
+	pthread_mutex_lock(&lk);
+	Box *b = QMSG(q) == 0 && QKIND(q) == Qdir && QBOX(q) ? box_byid(QBOX(q)) : NULL;
+	uint32_t v = b ? b->vers : 0;
+	pthread_mutex_unlock(&lk);
+	return v;
+}
+
 int
 tree_marksseen(Qpath q)
 {

@@ -291,7 +291,7 @@ START_TEST(flags_to_names)
 	ck_assert_int_eq(msg_setflags(b, 2, Fanswered | Fflagged, 0), 0);
 	ck_assert_int_eq(msg_setflags(b, 3, Fseen, Frecent), 0);
 	ck_assert(b->msgs[0].dirty);
-	ck_assert_int_eq(b->ops->remove(b, NULL, 0), 0);
+	ck_assert_int_eq(b->ops->commit(b, NULL, 0), 0);
 	ck_assert_str_eq(ls(d, "cur"),
 		"1700000001.a.host:2,DSa 1700000002.b.host:2,FPRS 1700000003.c.host:2,S 1700000004.d.host:2,S ");
 	ck_assert_str_eq(ls(d, "new"), "");
@@ -318,7 +318,7 @@ START_TEST(flags_to_renamed)
 	Box *b = openmd(d, "torenamed");
 	ren(d, "cur/1700000001.a.host:2,", "cur/1700000001.a.host:2,Fk");
 	ck_assert_int_eq(msg_setflags(b, 1, Fseen | Fflagged, 0), 0);
-	ck_assert_int_eq(b->ops->remove(b, NULL, 0), 0);
+	ck_assert_int_eq(b->ops->commit(b, NULL, 0), 0);
 	ck_assert_str_eq(ls(d, "cur"), "1700000001.a.host:2,FSk ");
 	rmtop();
 }
@@ -332,7 +332,7 @@ START_TEST(remove_only_asked)
 	putmsg(d, "new/1700000400.late.host", "late");	/* delivered after the look */
 	put(d, "tmp/1700000500.partial.host", "half a deliv");
 	uint32_t ids[] = { 2, 5 };
-	ck_assert_int_eq(b->ops->remove(b, ids, 2), 0);
+	ck_assert_int_eq(b->ops->commit(b, ids, 2), 0);
 	ck_assert_str_eq(ls(d, "cur"), "1700000100.M9P1.host:2,SRF 1700000200.x.host:2,TDa nostamp ");
 	ck_assert_str_eq(ls(d, "new"), "1700000400.late.host ");
 	ck_assert_str_eq(ls(d, "tmp"), "1700000500.partial.host ");
@@ -358,7 +358,7 @@ START_TEST(remove_renamed)
 	ren(d, "new/1700000300.M5P1.host", "cur/1700000300.M5P1.host:2,S");
 	rm(d, "cur/1700000100.M10P1.host:2,S");
 	uint32_t ids[] = { 5, 2 };
-	ck_assert_msg(b->ops->remove(b, ids, 2) == 0, "%s", errmsg());
+	ck_assert_msg(b->ops->commit(b, ids, 2) == 0, "%s", errmsg());
 	ck_assert_str_eq(ls(d, "cur"), "1700000100.M9P1.host:2,SRF 1700000200.x.host:2,TDa nostamp ");
 	ck_assert_str_eq(ls(d, "new"), "");
 	ck_assert_int_eq(b->nmsgs, 3);
@@ -430,7 +430,7 @@ START_TEST(vanished)
 	ck_assert_int_eq(b->nmsgs, 5);	/* an error drops nothing */
 	ck_assert_int_eq(b->ops->fetch(b, &b->msgs[0], &raw, &env), -1);
 	uint32_t id = 1;
-	ck_assert_int_eq(b->ops->remove(b, &id, 1), -1);
+	ck_assert_int_eq(b->ops->commit(b, &id, 1), -1);
 	ck_assert_ptr_null(box_open(d, "gone"));
 	buffree(&raw);
 	buffree(&env);
