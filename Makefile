@@ -9,10 +9,16 @@ SRCS = \
 	mailfs/box_mbox.c \
 	mailfs/box_mboxwrite.c \
 	mailfs/box_maildir.c \
+	mailfs/maildir_deliver.c \
+	mailfs/maildir_folders.c \
 	mailfs/box_imap.c \
 	mailfs/imap_url.c \
 	mailfs/imap_tls.c \
 	mailfs/imap_skel.c \
+	mailfs/imap_conn.c \
+	mailfs/imap_cache.c \
+	mailfs/imap_parts.c \
+	mailfs/imap_idle.c \
 	mailfs/msg.c \
 	mailfs/part.c \
 	mailfs/hdr.c \
@@ -33,7 +39,7 @@ SRCS = \
 	mailfs/keys.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h
+HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h mailfs/box_maildir.h
 
 TESTSRCS = \
 	tests/check_main.c \

@@ -15,10 +15,16 @@ OFILES=\
 	mailfs/box_mbox.o\
 	mailfs/box_mboxwrite.o\
 	mailfs/box_maildir.o\
+	mailfs/maildir_deliver.o\
+	mailfs/maildir_folders.o\
 	mailfs/box_imap.o\
 	mailfs/imap_url.o\
 	mailfs/imap_tls.o\
 	mailfs/imap_skel.o\
+	mailfs/imap_conn.o\
+	mailfs/imap_cache.o\
+	mailfs/imap_parts.o\
+	mailfs/imap_idle.o\
 	mailfs/msg.o\
 	mailfs/part.o\
 	mailfs/hdr.o\
@@ -39,7 +45,7 @@ OFILES=\
 	mailfs/keys.o\
 	mailfs/main.o\
 
-HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h
+HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h mailfs/box_maildir.h
 
 all:V: $TARG
 

@@ -139,7 +139,7 @@ static int
 topmultipart(Part *p)
 {
 	/* with two Content-Types, GMime's word is its parse's: the last one */
-	GMimeContentType *ct = p->kind == Kmessage && p->parent == NULL && !p->msg->box->ops->fetchskel &&
+	GMimeContentType *ct = p->entity == Kmessage && p->parent == NULL && !p->msg->box->ops->fetchskel &&
 		hdr_count(part_hdr(p), "Content-Type") == 1 ? part_ctype(p) : NULL;
 
 	return ct && g_mime_content_type_is_type(ct, "multipart", "*");
@@ -156,16 +156,16 @@ body_decode(Buf *out, Part *p)
 		return;
 	GMimeObject *o = part_mimeobj(p);
 
-	if (p->kind != Krfc822 && o && GMIME_IS_PART(o)) {
+	if (p->entity != Krfc822 && o && GMIME_IS_PART(o)) {
 		leaf(out, GMIME_PART(o));
 		return;
 	}
-	if (p->kind == Kmessage && p->parent == NULL) {
+	if (p->entity == Kmessage && p->parent == NULL) {
 		topbody(out, p->msg);
 		return;
 	}
 	GMimeStream *s = g_mime_stream_mem_new();
-	if (p->kind == Krfc822 && p->env)
+	if (p->entity == Krfc822 && p->env)
 		g_mime_object_write_to_stream(GMIME_OBJECT(p->env), NULL, s);
 	else if (o)
 		g_mime_object_write_content_to_stream(o, NULL, s);

@@ -9,7 +9,7 @@
  * new/".  Deleting unlinks exactly the files asked for: nothing is
  * moved or rewritten, so mail delivered meanwhile cannot be lost.
  *
- * The index keeps, per message, only a slot number (Msgent.off) into
+ * The index keeps, per message, only a slot number (Msgent.slot) into
  * names[], which holds the file's place relative to the maildir.
  */
 #include <ctype.h>
@@ -28,6 +28,7 @@
 #include <libetpan/libetpan.h>
 #include <libetpan/maildir.h>
 #include "fns.h"
+#include "box_maildir.h"
 
 typedef struct Mdir Mdir;
 struct Mdir {
@@ -50,7 +51,7 @@ struct Found {
 	const struct maildir_msg	*mm;
 };
 
-enum { Tries = 4 };	/* renames by others that one change puts up with */
+
 
 static const char flagletters[] = "DFRST";	/* the info letters that are flags here */
 
@@ -183,32 +184,6 @@ foundcmp(const void *x, const void *y)
 	return c ? c : strcmp(a->mm->msg_uid, b->mm->msg_uid);
 }
 
-/*
- * libetpan's maildir_update creates an empty "maildirfolder" file in
- * every maildir it reads.  That file tells Dovecot and Courier that
- * the directory is a Maildir++ subfolder, so a top-level Maildir must
- * not keep one: if it was not there before us, it goes again.
- */
-static void
-unfolder(const char *dir, int hadfolder)
-{
-	char p[PATH_MAX];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/maildirfolder", dir);
-	if (!hadfolder && lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
-		unlink(p);
-}
-
-static int
-hasfolder(const char *dir)
-{
-	char p[PATH_MAX];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/maildirfolder", dir);
-	return lstat(p, &st) == 0;
-}
 
 static int
 mderr(const char *dir, int r, int saved)
@@ -350,7 +325,7 @@ addfound(Box *b, const Found *f, size_t n)
 		char *rel = relname(f[i].mm);
 		e.date = f[i].date;
 		e.flags = flagsof(rel);
-		e.off = newslot(d, rel);
+		e.slot = newslot(d, rel);
 		box_add(b, &e);
 	}
 }
@@ -422,7 +397,7 @@ anymissing(Box *b)
 	Mdir *d = b->aux;
 
 	for (size_t i = 0; i < b->nmsgs; i++) {
-		const char *rel = d->names[b->msgs[i].off];
+		const char *rel = d->names[b->msgs[i].slot];
 		if (mdlookup(d, rel + 4, uidlen(rel + 4)) == NULL)
 			return 1;
 	}
@@ -437,7 +412,7 @@ static int
 follow(Box *b, Msgent *e)
 {
 	Mdir *d = b->aux;
-	char *rel = d->names[e->off];
+	char *rel = d->names[e->slot];
 	const struct maildir_msg *mm = mdlookup(d, rel + 4, uidlen(rel + 4));
 
 	if (mm == NULL)
@@ -445,10 +420,10 @@ follow(Box *b, Msgent *e)
 	if (strncmp(rel, mm->msg_flags & MAILDIR_FLAG_NEW ? "new/" : "cur/", 4) != 0 ||
 	    strcmp(rel + 4, mm->msg_filename) != 0) {
 		free(rel);
-		d->names[e->off] = relname(mm);
+		d->names[e->slot] = relname(mm);
 	}
 	if (!e->dirty)
-		e->flags = flagsof(d->names[e->off]);
+		e->flags = flagsof(d->names[e->slot]);
 	return 1;
 }
 
@@ -475,7 +450,7 @@ mdsync(Box *b)
 		if (follow(b, &b->msgs[i]))
 			b->msgs[k++] = b->msgs[i];
 		else
-			freeslot(d, b->msgs[i].off);
+			freeslot(d, b->msgs[i].slot);
 	}
 	b->nmsgs = k;
 	size_t n;
@@ -551,7 +526,7 @@ mdfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 	if (e == NULL)
 		return seterr(ENOENT, "no such message");
 	for (int i = 0; i < Tries; i++) {
-		snprintf(path, sizeof path, "%s/%s", b->path, d->names[e->off]);
+		snprintf(path, sizeof path, "%s/%s", b->path, d->names[e->slot]);
 		if (readfile(path, raw) == 0) {
 			if (iscrlf(raw->p, raw->n)) {
 				raw->n = crlftolf(raw->p, raw->n);
@@ -574,7 +549,7 @@ mdfetch(Box *b, const Msgent *m, Buf *raw, Buf *env)
 static void
 uidof(Mdir *d, const Msgent *e, char *uid, size_t n)
 {
-	const char *rel = d->names[e->off] + 4;
+	const char *rel = d->names[e->slot] + 4;
 
 	snprintf(uid, n, "%.*s", (int)uidlen(rel), rel);
 }
@@ -598,11 +573,11 @@ unlinkone(Box *b, Msgent *e)
 			return 1;
 		if (r == MAILDIR_ERROR_FILE && errno != ENOENT)
 			return seterr(errno ? errno : EIO, "%s/%s: cannot delete: %s",
-				b->path, d->names[e->off], strerror(errno ? errno : EIO));
+				b->path, d->names[e->slot], strerror(errno ? errno : EIO));
 		if ((r = relocate(b, e)) <= 0)
 			return r;
 	}
-	return seterr(EBUSY, "%s/%s: the message keeps being renamed by another program", b->path, d->names[e->off]);
+	return seterr(EBUSY, "%s/%s: the message keeps being renamed by another program", b->path, d->names[e->slot]);
 }
 
 /*
@@ -618,7 +593,7 @@ storeflags(Box *b, Msgent *e)
 	Mdir *d = b->aux;
 
 	for (int i = 0; i < Tries; i++) {
-		const char *rel = d->names[e->off];
+		const char *rel = d->names[e->slot];
 		Buf to = { 0 }, from = { 0 };
 		bufprint(&to, "cur/%.*s", (int)uidlen(rel + 4), rel + 4);
 		infofor(&to, infoof(rel + 4), e->flags);
@@ -634,8 +609,8 @@ storeflags(Box *b, Msgent *e)
 		buffree(&from);
 		buffree(&top);
 		if (r == 0) {
-			free(d->names[e->off]);
-			d->names[e->off] = to.p;
+			free(d->names[e->slot]);
+			d->names[e->slot] = to.p;
 			d->stale = 1;
 			e->dirty = 0;
 			e->flags = flagsof(to.p);
@@ -647,7 +622,7 @@ storeflags(Box *b, Msgent *e)
 		if ((r = relocate(b, e)) <= 0)
 			return r;	/* deleted by another program: nothing to store */
 	}
-	return seterr(EBUSY, "%s/%s: the message keeps being renamed by another program", b->path, d->names[e->off]);
+	return seterr(EBUSY, "%s/%s: the message keeps being renamed by another program", b->path, d->names[e->slot]);
 }
 
 static int
@@ -692,7 +667,7 @@ mdremove(Box *b, const uint32_t *ids, size_t n)
 	size_t k = 0;
 	for (size_t i = 0; r == 0 && i < b->nmsgs; i++)
 		if (contains(sorted, n, b->msgs[i].id))
-			freeslot(d, b->msgs[i].off);
+			freeslot(d, b->msgs[i].slot);
 		else
 			b->msgs[k++] = b->msgs[i];
 	if (r == 0 && k != b->nmsgs) {
@@ -722,132 +697,6 @@ mdwatch(Box *b)
 		return -1;
 	}
 	return fd;
-}
-
-/*
- * libetpan names a delivery <time>.<pid>_<counter>.<host> with a
- * counter that starts at 0 for each struct maildir, so two deliveries
- * of this process in one second would get one name; and when linking
- * tmp/<name> into new/ fails because the name is taken, it says
- * nothing and leaves the message in tmp/.  So the counter is kept for
- * the whole process, and a message still in tmp/ afterwards is taken
- * out and delivered again under the next name.
- */
-static uint32_t delivered;
-
-static int
-addone(struct maildir *md, const char *msg, size_t n)
-{
-	char uid[PATH_MAX], p[2 * PATH_MAX + 8];
-	struct stat st;
-
-	md->mdir_counter = delivered;
-	errno = 0;
-	int r = maildir_message_add_uid(md, msg, n, uid, sizeof uid - 1), saved = errno;
-	uid[sizeof uid - 1] = 0;
-	delivered = md->mdir_counter;
-	if (r != MAILDIR_NO_ERROR)
-		return seterr(saved ? saved : EIO, "%s: cannot deliver: %s", md->mdir_path, strerror(saved ? saved : EIO));
-	snprintf(p, sizeof p, "%s/tmp/%s", md->mdir_path, uid);
-	if (lstat(p, &st) == 0) {
-		unlink(p);
-		return seterr(EEXIST, "%s: cannot deliver: new/%s exists", md->mdir_path, uid);
-	}
-	return 0;
-}
-
-/*
- * maildir_message_add first lists the whole maildir, which a delivery
- * does not need and which costs a readdir of every message for each
- * one saved: telling libetpan that it has looked at the directories as
- * they are now makes its look a stat of each.
- */
-static void
-skiplisting(struct maildir *md)
-{
-	char p[PATH_MAX + 8];
-	struct stat st;
-
-	snprintf(p, sizeof p, "%s/new", md->mdir_path);
-	if (stat(p, &st) == 0)
-		md->mdir_mtime_new = st.st_mtime;
-	snprintf(p, sizeof p, "%s/cur", md->mdir_path);
-	if (stat(p, &st) == 0)
-		md->mdir_mtime_cur = st.st_mtime;
-}
-
-/*
- * Deliver one message (LF line ends, no From_ line) into dir's new/,
- * as a delivery agent does: written in tmp/, then linked into new/.
- */
-int
-maildir_append(const char *dir, const char *msg, size_t n)
-{
-	if (!maildir_isdir(dir))
-		return seterr(ENOTDIR, "%s: not a maildir (it needs cur/, new/ and tmp/)", dir);
-	if (n == 0)
-		return seterr(EINVAL, "%s: an empty message is not delivered", dir);
-	if (strlen(dir) >= PATH_MAX - 64)
-		return seterr(ENAMETOOLONG, "%s: path too long", dir);
-	int had = hasfolder(dir), r = -1;
-	struct maildir *md = maildir_new(dir);
-	if (md == NULL)
-		return seterr(ENOMEM, "%s: out of memory", dir);
-	skiplisting(md);
-	for (int i = 0; i < Tries && r < 0; i++)
-		if ((r = addone(md, msg, n)) < 0 && errcode() != EEXIST)
-			break;
-	maildir_free(md);
-	unfolder(dir, had);
-	return r;
-}
-
-/*
- * A Maildir++ folder of the maildir root, by name: "Sent", "Lists/linux"
- * or "Lists.linux" (an "INBOX." prefix allowed) is root/.Sent,
- * root/.Lists.linux.  The path, malloc'd, or NULL + err.
- */
-char *
-maildir_subfolder(const char *root, const char *name)
-{
-	Buf p = { 0 };
-
-	if (strncasecmp(name, "INBOX.", 6) == 0 || strncasecmp(name, "INBOX/", 6) == 0)
-		name += 6;
-	if (*name == '.')	/* given as the folder's directory name */
-		name++;
-	if (*name == 0 || *name == '/' || *name == '.' || strstr(name, "..") || strstr(name, "//") ||
-	    strstr(name, "./") || strstr(name, "/."))
-		return seterr(EINVAL, "%s: not a folder name", name), NULL;
-	bufprint(&p, "%s/.", root);
-	for (const char *s = name; *s; s++)
-		bufputc(&p, *s == '/' ? '.' : *s);
-	if (p.p[p.n - 1] == '.')
-		p.p[--p.n] = 0;
-	if (!maildir_isdir(p.p)) {
-		seterr(ENOENT, "%s: no such folder in %s", name, root);
-		buffree(&p);
-		return NULL;
-	}
-	return p.p;
-}
-
-/* Boxops.append: one file a message, as delivered */
-static int
-mdappend(const char *path, const Mailmsg *m, size_t n)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = maildir_append(path, m[i].p, m[i].n);
-	return r;
-}
-
-/* Boxops.beside: the Maildir++ folder name of b, if it has one */
-static char *
-mdbeside(Box *b, const char *name)
-{
-	return maildir_subfolder(b->path, name);
 }
 
 const Boxops maildirops = {

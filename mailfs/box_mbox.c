@@ -185,9 +185,9 @@ bound(const char *p, size_t at, size_t n, Bound *b)
 	b->m.off = at;
 	mbox_fromline(p + at, ll && p[at + ll - 1] == '\r' ? ll - 1 : ll, &b->m.date);
 	b->m.crlf = ll > 0 && p[at + ll - 1] == '\r';
-	b->m.envhash = 2166136261u;	/* FNV-1a */
+	b->m.key = 2166136261u;	/* FNV-1a */
 	for (size_t i = 0; i < ll - b->m.crlf; i++)
-		b->m.envhash = (b->m.envhash ^ (unsigned char)p[at + i]) * 16777619u;
+		b->m.key = (b->m.key ^ (unsigned char)p[at + i]) * 16777619u;
 	b->m.envlen = ll < n - at ? ll + 1 : ll;
 	b->lfsep = at >= 2 && p[at - 1] == '\n' && p[at - 2] == '\n';
 	b->crlfsep = at >= 4 && memcmp(p + at - 4, "\r\n\r\n", 4) == 0;

@@ -173,7 +173,7 @@ reread(Box *b)
 		Msgent *m = &r.v[i];
 		m->id = 0;
 		for (size_t k = from; k < b->nmsgs; k++)
-			if (b->msgs[k].envhash == m->envhash && b->msgs[k].len == m->len && b->msgs[k].id > last) {
+			if (b->msgs[k].key == m->key && b->msgs[k].len == m->len && b->msgs[k].id > last) {
 				m->id = b->msgs[k].id;
 				from = k + 1;
 				break;

@@ -332,8 +332,8 @@ aflags(Ctlcmd *c)
 	int r = 0;
 
 	for (size_t k = 0; r == 0 && k < c->nids; k++)
-		if (box_msg(c->box, c->ids[k]))
-			r = msg_setflags(c->box, c->ids[k], c->set, c->clear);
+		if (box_msg(c->box, c->ids[k]) && (r = msg_setflags(c->box, c->ids[k], c->set, c->clear)) == 0)
+			file_flagschanged(c->box, c->ids[k]);
 	return r;
 }
 
@@ -391,7 +391,7 @@ ctl_parse(Qpath q, const char *line, size_t n)
 		goto fail;
 	}
 	tree_lock();
-	Box *b = tree_ctlbox(q);
+	Box *b = tree_boxof(q);
 	int r = seterr(EINVAL, "%s", Eunknown);
 	for (size_t i = 0; i < nelem(cmds); i++)
 		if (strcmp(f[0], cmds[i].name) == 0) {
@@ -520,7 +520,7 @@ ctl_markseen(Qpath q)
 	if (!tree_msgfile(q, &ctl, &id))
 		return seterr(EINVAL, "not a message file");
 	tree_lock();	/* read already: nothing to store, no rewrite */
-	Box *b = tree_ctlbox(ctl);
+	Box *b = tree_boxof(ctl);
 	Msg *m = b ? msg_get(b, id) : NULL;
 	uint16_t f = m ? msg_flags(m) : 0;
 	msg_put(m);

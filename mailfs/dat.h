@@ -68,16 +68,19 @@ typedef struct Msgent Msgent;
  * small, since everything else about a message is derived on demand.
  */
 struct Msgent {
-	uint64_t	off;	/* store offset of the message (its From_ line in mbox) */
+	union {
+		uint64_t	off;	/* mbox: offset of the message (its From_ line) */
+		uint64_t	slot;	/* Maildir: its file name's slot in the backend's table */
+	};
 	uint64_t	len;	/* bytes from off to its end, the mbox separator excluded */
 	int64_t		date;	/* seconds, from the envelope (From_ line); 0 unknown */
 	uint32_t	id;	/* message number: ascending, never reused */
 	uint32_t	envlen;	/* length of the envelope line with its line end; 0 none */
-	uint8_t		crlf;	/* lines end in CRLF in the store */
+	uint8_t		crlf;	/* mbox: the envelope line ends in CRLF (so the separator does) */
 	uint8_t		dirty;	/* flags were changed here: the store must learn them */
 	uint16_t	flags;	/* with dirty: the message's flags */
-	uint32_t	envhash;	/* mbox: hash of the envelope line, to find it again in a
-				 * rewritten store; Maildir, IMAP: the backend's key */
+	uint32_t	key;	/* what finds it again in its store: mbox, a hash of the
+				 * envelope line (in a rewritten file); IMAP, the UID */
 };
 
 enum {	/* message flags, bits in the order of the letters aDdfrsS */
@@ -185,7 +188,7 @@ struct Box {
 
 /* ---- message model ---- */
 
-enum {	/* Part kinds: one directory each */
+enum {	/* Part entities (Part.entity): one directory each */
 	Kmessage,	/* a whole message: top level, or child 1 of an rfc822 part */
 	Kmultipart,	/* a multipart/x part below a message */
 	Krfc822,	/* a message/rfc822 part: one child, the inner message */
@@ -194,6 +197,7 @@ enum {	/* Part kinds: one directory each */
 
 typedef struct Msg Msg;
 typedef struct Part Part;
+enum { Maxfiles = 32 };	/* file kinds of a message or part directory are 1..Maxfiles-1 */
 
 struct Part {
 	Msg	*msg;		/* borrowed: the Part lives and dies with its Msg */
@@ -202,13 +206,13 @@ struct Part {
 	int	nkids;
 	int	num;		/* number within parent, from 1; 0 for the top */
 	uint32_t	idx;	/* depth-first index within the message, top = 0 */
-	int	kind;
+	int	entity;	/* Kmessage, Kmultipart, Krfc822, Kleaf */
 	void	*obj;		/* GMimeObject of the entity (message or part) */
 	void	*env;		/* the inner GMimeMessage of an rfc822 part or its child 1 */
 	Hdr	*hdr;		/* envelope fields of a message entity; see part_hdr */
 	void	*ctype;		/* top only: GMimeContentType parsed from hdr */
 	void	*cdisp;		/* top only: GMimeContentDisposition, or NULL */
-	Blob	**files;	/* generated contents, by file kind; NULL until made */
+	Blob	*files[Maxfiles];	/* generated contents, by file kind (files.c); NULL until made */
 	char	*section;	/* of a skeleton's leaf: the store's name of its content */
 	int	filled;		/* that content is in obj */
 };

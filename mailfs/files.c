@@ -6,7 +6,8 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <gmime/gmime.h>
+#include <stdlib.h>
+#include <strings.h>
 #include "fns.h"
 
 typedef void Gen(Buf *out, Part *p);
@@ -59,6 +60,8 @@ static const struct {
 	{ "unixdate",	0444, Ftop, genunixdate, Header, Hread },
 	{ "unixheader",	0444, Ftop, genunixheader, Header, Hread },
 };
+
+_Static_assert(nelem(files) < Maxfiles, "Part.files holds every file kind");
 
 int
 file_count(void)
@@ -114,6 +117,20 @@ wholefor(Part *p)
 	return part_fill(p, 1);
 }
 
+/* a message's flags changed: the files made of them are made again */
+void
+file_flagschanged(Box *b, uint32_t id)
+{
+	Msg *m = msg_peek(b, id);
+	int kinds[] = { file_kind("flags"), file_kind("info") };
+
+	for (size_t i = 0; m && i < nelem(kinds); i++) {
+		blobunref(m->parts[0]->files[kinds[i]]);
+		m->parts[0]->files[kinds[i]] = NULL;
+	}
+	msg_put(m);
+}
+
 Blob *
 file_content(Part *p, int kind)
 {
@@ -145,10 +162,10 @@ static int
 holds(Part *p, int kind, const char *folded)
 {
 	Blob *b = file_content(p, kind);
-	char *text = b ? g_utf8_casefold(b->p, b->n) : NULL;
+	char *text = b ? hdr_fold(b->p, b->n) : NULL;
 	int r = text && strstr(text, folded) != NULL;
 
-	g_free(text);
+	free(text);
 	blobunref(b);
 	return r;
 }
@@ -161,7 +178,7 @@ int
 file_search(Msg *m, const char *query)
 {
 	char type[128];
-	char *valid = g_utf8_make_valid(query, -1), *q = g_utf8_casefold(valid, -1);
+	char *q = hdr_fold(query, strlen(query));
 	int found = 0;
 
 	if (part_full(m) < 0)
@@ -169,12 +186,11 @@ file_search(Msg *m, const char *query)
 	else
 		for (uint32_t i = 0; i < m->nparts && !found; i++) {
 			Part *p = m->parts[i];
-			found = (p->kind == Kmessage && holds(p, file_kind("header"), q)) ||
+			found = (p->entity == Kmessage && holds(p, file_kind("header"), q)) ||
 				(p->nkids == 0 && strncmp(part_typename(p, type, sizeof type), "text/", 5) == 0 &&
 				 holds(p, file_kind("body"), q));
 		}
-	g_free(q);
-	g_free(valid);
+	free(q);
 	return found;
 }
 
@@ -251,12 +267,11 @@ gendigest(Buf *out, Part *p)
 static void
 gendisposition(Buf *out, Part *p)
 {
-	GMimeContentDisposition *d = part_cdisp(p);
-	const char *v = d ? g_mime_content_disposition_get_disposition(d) : NULL;
+	const char *v = part_disposition(p);
 
-	if (v && g_ascii_strcasecmp(v, "attachment") == 0)
+	if (v && strcasecmp(v, "attachment") == 0)
 		bufputs(out, "file");
-	else if (v && g_ascii_strcasecmp(v, "inline") == 0)
+	else if (v && strcasecmp(v, "inline") == 0)
 		bufputs(out, "inline");
 }
 
@@ -268,12 +283,8 @@ gendisposition(Buf *out, Part *p)
 static void
 genfilename(Buf *out, Part *p)
 {
-	GMimeContentDisposition *d = part_cdisp(p);
-	GMimeContentType *t = part_ctype(p);
-	const char *name = d ? g_mime_content_disposition_get_parameter(d, "filename") : NULL;
+	const char *name = part_filename(p);
 
-	if (name == NULL && t)
-		name = g_mime_content_type_get_parameter(t, "name");
 	if (name == NULL)
 		return;
 	const char *slash = strrchr(name, '/'), *bs = strrchr(name, '\\');
@@ -351,7 +362,7 @@ genmessageid(Buf *out, Part *p)
 static void
 genmimeheader(Buf *out, Part *p)
 {
-	if (p->parent == NULL || p->kind == Kmessage)
+	if (p->parent == NULL || p->entity == Kmessage)
 		return;
 	Blob *b = file_content(p, file_kind("raw"));
 	size_t hl, bo;
@@ -383,7 +394,7 @@ genrawbody(Buf *out, Part *p)
 static void
 genrawheader(Buf *out, Part *p)
 {
-	if (p->kind != Kmessage)
+	if (p->entity != Kmessage)
 		return;
 	Blob *b = file_content(p, file_kind("raw"));
 	size_t hl, bo;

@@ -113,6 +113,8 @@ Hdr	*part_hdr(Part *p);	/* envelope fields, or NULL for a part that is no messag
 void	*part_ctype(Part *p);	/* GMimeContentType, or NULL */
 void	*part_cdisp(Part *p);	/* GMimeContentDisposition, or NULL */
 void	*part_opts(void);	/* the GMimeParserOptions mailfs decodes with */
+const char	*part_disposition(Part *p);	/* Content-Disposition's word, or NULL */
+const char	*part_filename(Part *p);	/* as sent (filename=, else name=), or NULL */
 
 /* hdr.c: header fields, and their values as the spec's files want them */
 void	hdr_parse(Hdr *h, const char *p, size_t n);	/* a raw header block */
@@ -126,6 +128,7 @@ void	hdr_decoded(Buf *out, Hdr *h, const char *name);	/* RFC 2047-decoded too */
 void	hdr_text(Buf *out, const char *raw);
 void	hdr_all(Buf *out, Hdr *h);
 void	hdr_ctime(Buf *out, int64_t secs);
+char	*hdr_fold(const char *p, size_t n);	/* case-folded valid UTF-8, malloc'd */
 int64_t	hdr_date(const char *value);	/* 0 when unparsable */
 void	*hdr_addresses(Hdr *h, const char *name);	/* InternetAddressList of every such field, caller unrefs; or NULL */
 enum { Afrom, Ato, Acc, Abcc, Areplyto, Asender };
@@ -144,6 +147,7 @@ int	file_mode(int kind);
 int	file_where(int kind);		/* Ftop|Fpart */
 int	file_how(int kind);		/* a top-level one's write behaviour: Hread, Hflags */
 Blob	*file_content(Part *p, int kind);	/* counted reference, or NULL + err */
+void	file_flagschanged(Box *b, uint32_t id);
 void	file_gen(Buf *out, Part *p, int kind);	/* appended, without caching it */
 int	file_search(Msg *m, const char *query);	/* in its header or a text body? */
 
@@ -202,7 +206,7 @@ int	tree_msgfile(Qpath q, Qpath *ctl, uint32_t *id);
 Blob	*tree_search(Qpath q, const char *query, size_t n);	/* counted reference */
 void	tree_lock(void);
 void	tree_unlock(void);
-Box	*tree_ctlbox(Qpath q);	/* the box of a box's ctl file; NULL for the root's */
+Box	*tree_boxof(Qpath q);	/* the box of a box's ctl file; NULL for the root's */
 /*
  * A message came (new) or went, or the content of file q changed; the
  * transports' watchers hear of it as (directory, name, Wnew or Wgone)

@@ -313,6 +313,17 @@ hdr_all(Buf *out, Hdr *h)
  * faces count six fields, so the zone is exactly three characters: the
  * local abbreviation cut to three, or GMT when it is shorter.
  */
+/* UTF-8 text case-folded, made valid first: malloc'd, for free() */
+char *
+hdr_fold(const char *p, size_t n)
+{
+	char *valid = g_utf8_make_valid(p, n), *f = g_utf8_casefold(valid, -1), *r = xstrdup(f);
+
+	g_free(f);
+	g_free(valid);
+	return r;
+}
+
 void
 hdr_ctime(Buf *out, int64_t secs)
 {

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <string.h>
 #include <openssl/evp.h>
-#include <gmime/gmime.h>
 #include "fns.h"
 
 /*
@@ -102,7 +101,7 @@ info_make(Buf *out, Part *p)
 	Hdr *h = part_hdr(p);
 	int64_t t = top ? p->msg->date : 0;
 
-	if (!top && p->kind == Kmessage && h && hdr_get(h, "Date"))
+	if (!top && p->entity == Kmessage && h && hdr_get(h, "Date"))
 		t = hdr_date(hdr_get(h, "Date"));
 	if (top || t != 0) {
 		bufprint(&v, "%lld ", (long long)t);
@@ -127,7 +126,7 @@ info_make(Buf *out, Part *p)
 	}
 	bufputs(&v, part_typename(p, type, sizeof type));
 	line(out, "type", &v);
-	if (p->kind == Kmessage || p->kind == Krfc822 || strncmp(type, "text/", 5) == 0) {
+	if (p->entity == Kmessage || p->entity == Krfc822 || strncmp(type, "text/", 5) == 0) {
 		file_gen(&v, p, file_kind("lines"));
 		if (strcmp(v.p, "0") == 0)
 			bufreset(&v);

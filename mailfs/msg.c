@@ -251,7 +251,7 @@ static int
 sameent(const Msgent *a, const Msgent *b)
 {
 	return a->off == b->off && a->len == b->len && a->date == b->date && a->envlen == b->envlen &&
-		a->crlf == b->crlf && a->dirty == b->dirty && a->flags == b->flags && a->envhash == b->envhash;
+		a->crlf == b->crlf && a->dirty == b->dirty && a->flags == b->flags && a->key == b->key;
 }
 
 /*
@@ -296,7 +296,8 @@ msg_flags(Msg *m)
 
 /*
  * Change a message's flags in the index; the store learns them at its
- * next rewrite.  The flags and info files made before are dropped.
+ * next rewrite.  What the file table made of them is its to drop
+ * (file_flagschanged).
  */
 int
 msg_setflags(Box *b, uint32_t id, uint16_t set, uint16_t clear)
@@ -315,14 +316,6 @@ msg_setflags(Box *b, uint32_t id, uint16_t set, uint16_t clear)
 	}
 	e->flags = (e->flags | set) & ~clear;
 	e->dirty = 1;
-	if ((m = cached(b, id)) != NULL) {
-		Part *top = m->parts[0];
-		int kinds[] = { file_kind("flags"), file_kind("info") };
-		for (size_t i = 0; i < nelem(kinds); i++) {
-			blobunref(top->files[kinds[i]]);
-			top->files[kinds[i]] = NULL;
-		}
-	}
 	return 0;
 }
 

@@ -53,11 +53,10 @@ newpart(Msg *m, Part *parent, int num, int kind, GMimeObject *obj, GMimeMessage 
 	p->msg = m;
 	p->parent = parent;
 	p->num = num;
-	p->kind = kind;
+	p->entity = kind;
 	p->obj = obj;
 	p->env = env;
 	p->idx = m->nparts;
-	p->files = xzalloc((file_count() + 1) * sizeof *p->files);
 	if ((m->nparts & (m->nparts - 1)) == 0)
 		m->parts = xrealloc(m->parts, (m->nparts ? 2 * m->nparts : 1) * sizeof *m->parts);
 	m->parts[m->nparts++] = p;
@@ -180,7 +179,7 @@ static void
 sectionof(Part *p)
 {
 	static const char field[] = "X-Mailfs-Section";
-	GMimeObject *objs[2] = { p->kind == Kleaf ? p->obj : part_mimeobj(p), p->kind == Kmessage ? p->obj : NULL };
+	GMimeObject *objs[2] = { p->entity == Kleaf ? p->obj : part_mimeobj(p), p->entity == Kmessage ? p->obj : NULL };
 
 	for (int i = 0; i < 2; i++) {
 		const char *v = objs[i] ? g_mime_object_get_header(objs[i], field) : NULL;
@@ -251,7 +250,7 @@ part_fill(Part *p, int below)
 	if (!m->skeletal)
 		return 0;
 	if (p->section && !p->filled) {
-		GMimeObject *o = p->kind == Kleaf ? p->obj : part_mimeobj(p);
+		GMimeObject *o = p->entity == Kleaf ? p->obj : part_mimeobj(p);
 		Buf b = { 0 };
 		if (o && GMIME_IS_PART(o)) {
 			Msgent *e = box_msg(m->box, m->id);
@@ -280,14 +279,33 @@ part_fill(Part *p, int below)
 	return 0;
 }
 
+/* the Content-Disposition's word (attachment, inline), or NULL */
+const char *
+part_disposition(Part *p)
+{
+	GMimeContentDisposition *d = part_cdisp(p);
+
+	return d ? g_mime_content_disposition_get_disposition(d) : NULL;
+}
+
+/* the name the part was sent under: the disposition's filename, else the type's name */
+const char *
+part_filename(Part *p)
+{
+	GMimeContentDisposition *d = part_cdisp(p);
+	GMimeContentType *t = part_ctype(p);
+	const char *name = d ? g_mime_content_disposition_get_parameter(d, "filename") : NULL;
+
+	return name == NULL && t ? g_mime_content_type_get_parameter(t, "name") : name;
+}
+
 void
 part_free(Msg *m)
 {
 	for (uint32_t i = 0; i < m->nparts; i++) {
 		Part *p = m->parts[i];
-		for (int k = 0; k <= file_count(); k++)
+		for (int k = 0; k < Maxfiles; k++)
 			blobunref(p->files[k]);
-		free(p->files);
 		free(p->kids);
 		free(p->section);
 		if (p->hdr)
@@ -311,7 +329,7 @@ part_free(Msg *m)
 void *
 part_mimeobj(Part *p)
 {
-	if (p->kind == Kmessage)
+	if (p->entity == Kmessage)
 		return p->obj ? g_mime_message_get_mime_part(GMIME_MESSAGE(p->obj)) : NULL;
 	return p->obj;
 }

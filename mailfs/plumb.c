@@ -31,7 +31,7 @@ static Notice *queue, **tail = &queue;
 static void
 changed(Qpath q, const char *name, int what)
 {
-	Box *b = tree_ctlbox(q);
+	Box *b = tree_boxof(q);
 
 	if (b == NULL || name == NULL || what == Wmodified || name[0] < '1' || name[0] > '9')
 		return;	/* boxes opening and closing, or changed flags: Mail wants neither */

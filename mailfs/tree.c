@@ -566,7 +566,7 @@ tree_unlock(void)
 }
 
 Box *
-tree_ctlbox(Qpath q)
+tree_boxof(Qpath q)
 {
 	return QBOX(q) ? box_byid(QBOX(q)) : NULL;
 }
