@@ -2,44 +2,44 @@
 # same ones (tests/buildlists.sh checks that they agree).
 
 SRCS = \
-	mailfs/util.c \
-	mailfs/err.c \
-	mailfs/box.c \
-	mailfs/flags.c \
-	mailfs/box_mbox.c \
-	mailfs/box_mboxwrite.c \
-	mailfs/box_maildir.c \
-	mailfs/maildir_deliver.c \
-	mailfs/maildir_folders.c \
-	mailfs/box_imap.c \
-	mailfs/imap_url.c \
-	mailfs/imap_tls.c \
-	mailfs/imap_skel.c \
-	mailfs/imap_conn.c \
-	mailfs/imap_cache.c \
-	mailfs/imap_parts.c \
-	mailfs/imap_idle.c \
-	mailfs/msg.c \
-	mailfs/part.c \
-	mailfs/hdr.c \
-	mailfs/body.c \
-	mailfs/info.c \
-	mailfs/files.c \
-	mailfs/tree.c \
-	mailfs/prefetch.c \
-	mailfs/ctl.c \
-	mailfs/watch.c \
-	mailfs/container.c \
-	mailfs/ofile.c \
-	mailfs/srv_fuse.c \
-	mailfs/p9.c \
-	mailfs/srv_9p.c \
-	mailfs/plumb.c \
-	mailfs/p9dial.c \
-	mailfs/keys.c \
+	mailfs/lib/util.c \
+	mailfs/lib/err.c \
+	mailfs/box/box.c \
+	mailfs/box/flags.c \
+	mailfs/box/box_mbox.c \
+	mailfs/box/box_mboxwrite.c \
+	mailfs/box/box_maildir.c \
+	mailfs/box/maildir_deliver.c \
+	mailfs/box/maildir_folders.c \
+	mailfs/box/box_imap.c \
+	mailfs/box/imap_url.c \
+	mailfs/box/imap_tls.c \
+	mailfs/box/imap_skel.c \
+	mailfs/box/imap_conn.c \
+	mailfs/box/imap_cache.c \
+	mailfs/box/imap_parts.c \
+	mailfs/box/imap_idle.c \
+	mailfs/model/msg.c \
+	mailfs/model/part.c \
+	mailfs/model/hdr.c \
+	mailfs/model/body.c \
+	mailfs/tree/info.c \
+	mailfs/tree/files.c \
+	mailfs/tree/tree.c \
+	mailfs/tree/prefetch.c \
+	mailfs/tree/ctl.c \
+	mailfs/tree/watch.c \
+	mailfs/tree/container.c \
+	mailfs/tree/ofile.c \
+	mailfs/srv/srv_fuse.c \
+	mailfs/srv/p9.c \
+	mailfs/srv/srv_9p.c \
+	mailfs/srv/plumb.c \
+	mailfs/srv/p9dial.c \
+	mailfs/srv/keys.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h mailfs/box_maildir.h
+HDRS = mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
 
 TESTSRCS = \
 	tests/check_main.c \
@@ -54,11 +54,11 @@ PKGS = gmime-3.0 libetpan fuse3 libcrypto
 
 CC ?= cc
 OPT ?= -O2 -g
-CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra $(OPT) $(shell pkg-config --cflags $(PKGS))
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Imailfs $(OPT) $(shell pkg-config --cflags $(PKGS))
 LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBSRCS = $(filter-out mailfs/main.c mailfs/srv_fuse.c mailfs/srv_9p.c mailfs/plumb.c mailfs/p9dial.c mailfs/keys.c,$(SRCS))
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv/srv_fuse.c mailfs/srv/srv_9p.c mailfs/srv/plumb.c mailfs/srv/p9dial.c mailfs/srv/keys.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
 # The build's packages are checked first, so that a machine without them
@@ -111,10 +111,10 @@ clean:
 # The 9P decoder and request handler under libFuzzer (clang), for
 # FUZZTIME seconds from the seeds in tests/fuzz-seeds.
 FUZZTIME ?= 60
-build/fuzz_9p: tests/fuzz_9p.c $(LIBSRCS) mailfs/srv_9p.c $(HDRS)
+build/fuzz_9p: tests/fuzz_9p.c $(LIBSRCS) mailfs/srv/srv_9p.c $(HDRS)
 	@mkdir -p build/fuzz-corpus
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_9p.c $(LIBSRCS) mailfs/srv_9p.c $(LIBS)
+		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_9p.c $(LIBSRCS) mailfs/srv/srv_9p.c $(LIBS)
 
 fuzz: build/fuzz_9p
 	SRCDIR=$(CURDIR) build/fuzz_9p -max_total_time=$(FUZZTIME) -max_len=4096 -timeout=10 \

@@ -4,48 +4,48 @@
 MKSHELL=sh
 PKGS=gmime-3.0 libetpan fuse3 libcrypto
 CC=cc
-CFLAGS='-std=gnu11' -D_GNU_SOURCE -Wall -Wextra -O2 -g
+CFLAGS='-std=gnu11' -D_GNU_SOURCE -Wall -Wextra -Imailfs -O2 -g
 TARG=mailfs/mailfs
 
 OFILES=\
-	mailfs/util.o\
-	mailfs/err.o\
-	mailfs/box.o\
-	mailfs/flags.o\
-	mailfs/box_mbox.o\
-	mailfs/box_mboxwrite.o\
-	mailfs/box_maildir.o\
-	mailfs/maildir_deliver.o\
-	mailfs/maildir_folders.o\
-	mailfs/box_imap.o\
-	mailfs/imap_url.o\
-	mailfs/imap_tls.o\
-	mailfs/imap_skel.o\
-	mailfs/imap_conn.o\
-	mailfs/imap_cache.o\
-	mailfs/imap_parts.o\
-	mailfs/imap_idle.o\
-	mailfs/msg.o\
-	mailfs/part.o\
-	mailfs/hdr.o\
-	mailfs/body.o\
-	mailfs/info.o\
-	mailfs/files.o\
-	mailfs/tree.o\
-	mailfs/prefetch.o\
-	mailfs/ctl.o\
-	mailfs/watch.o\
-	mailfs/container.o\
-	mailfs/ofile.o\
-	mailfs/srv_fuse.o\
-	mailfs/p9.o\
-	mailfs/srv_9p.o\
-	mailfs/plumb.o\
-	mailfs/p9dial.o\
-	mailfs/keys.o\
+	mailfs/lib/util.o\
+	mailfs/lib/err.o\
+	mailfs/box/box.o\
+	mailfs/box/flags.o\
+	mailfs/box/box_mbox.o\
+	mailfs/box/box_mboxwrite.o\
+	mailfs/box/box_maildir.o\
+	mailfs/box/maildir_deliver.o\
+	mailfs/box/maildir_folders.o\
+	mailfs/box/box_imap.o\
+	mailfs/box/imap_url.o\
+	mailfs/box/imap_tls.o\
+	mailfs/box/imap_skel.o\
+	mailfs/box/imap_conn.o\
+	mailfs/box/imap_cache.o\
+	mailfs/box/imap_parts.o\
+	mailfs/box/imap_idle.o\
+	mailfs/model/msg.o\
+	mailfs/model/part.o\
+	mailfs/model/hdr.o\
+	mailfs/model/body.o\
+	mailfs/tree/info.o\
+	mailfs/tree/files.o\
+	mailfs/tree/tree.o\
+	mailfs/tree/prefetch.o\
+	mailfs/tree/ctl.o\
+	mailfs/tree/watch.o\
+	mailfs/tree/container.o\
+	mailfs/tree/ofile.o\
+	mailfs/srv/srv_fuse.o\
+	mailfs/srv/p9.o\
+	mailfs/srv/srv_9p.o\
+	mailfs/srv/plumb.o\
+	mailfs/srv/p9dial.o\
+	mailfs/srv/keys.o\
 	mailfs/main.o\
 
-HFILES=mailfs/dat.h mailfs/fns.h mailfs/srv.h mailfs/p9.h mailfs/box_mbox.h mailfs/box_imap.h mailfs/box_maildir.h
+HFILES=mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
 
 all:V: $TARG
 

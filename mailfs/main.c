@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "fns.h"
-#include "srv.h"
+#include "tree/tree.h"
+#include "srv/srv.h"
 
 static int p9fd = -1;	/* the posted 9P service's socket */
 

@@ -1,6 +1,6 @@
 /* Shared by the Check suites: one per module, run by check_main.c. */
 #include <check.h>
-#include "fns.h"
+#include "tree/tree.h"
 
 Suite	*mbox_suite(void);
 Suite	*model_suite(void);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
+#include "model/gm.h"	/* the model's own: GMime's parse compared */
 
 static char *
 str(const char *path)

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "fns.h"
-#include "p9.h"
-#include "srv.h"
+#include "tree/tree.h"
+#include "srv/p9.h"
+#include "srv/srv.h"
 
 static void *
 drain(void *arg)
