@@ -12,17 +12,15 @@ mkdir -m 700 "$NAMESPACE"
 cp "$top/testdata/sample.mbox" "$tmp/box"
 printf '#!/bin/sh\necho started >>%s/mail-started\n' "$tmp" >"$MAILCMD"
 chmod +x "$MAILCMD"
-n=0 fail=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; fail=$((fail + 1)); fi; }
+. "$top/tests/tap.sh"
 timeout 20 "$top/acme/amail" "$tmp/box"
-check "amail posts mail and runs Mail" '[ -S "$NAMESPACE/mail" ] && [ "$(wc -l <"$tmp/mail-started")" = 1 ]'
-check "the posted service answers 9P" 'python3 -c "
+assert "amail posts mail and runs Mail" '[ -S "$NAMESPACE/mail" ] && [ "$(wc -l <"$tmp/mail-started")" = 1 ]'
+assert "the posted service answers 9P" 'python3 -c "
 import sys; sys.path.insert(0, \"$top/tests\"); import p9client as p
 c = p.connect(\"$NAMESPACE/mail\"); assert c.catfile(\"mbox/1/subject\")[0] == b\"Lunch on Friday?\""'
 timeout 20 "$top/acme/amail" "$tmp/box"
-check "a second amail leaves the live service and runs Mail again" \
+assert "a second amail leaves the live service and runs Mail again" \
 	'[ "$(pgrep -fc "mailfs -s mail $tmp/box")" = 1 ] && [ "$(wc -l <"$tmp/mail-started")" = 2 ]'
-check "amail with two arguments: usage" '! "$top/acme/amail" a b 2>/dev/null'
-check "mailview refuses paths outside the mail tree" '! "$top/acme/mailview" ../x .pdf 2>/dev/null'
-echo "1..$n"
-[ $fail -eq 0 ]
+assert "amail with two arguments: usage" '! "$top/acme/amail" a b 2>/dev/null'
+assert "mailview refuses paths outside the mail tree" '! "$top/acme/mailview" ../x .pdf 2>/dev/null'
+tap_done

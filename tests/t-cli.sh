@@ -32,29 +32,9 @@ mkdir -m 1777 "$T/san"
 case ${ASAN_OPTIONS:-} in *log_path=*) ;; *) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan" ;; esac
 case ${UBSAN_OPTIONS:-} in *log_path=*) ;; *) export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/san/ubsan:print_stacktrace=1" ;; esac
 
-n=0
-failed=0
+. "$REPO/tests/tap.sh"
 MNTS=()		# every mount point made, for cleanup
 BGPIDS=()	# every mailfs started with &, for cleanup
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-notok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	if [ -n "${2:-}" ]; then
-		printf '%s\n' "$2" | head -n 8 | sed 's/^/#   /'
-	fi
-}
-
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
 
 # m=a fresh empty directory to mount on (not in a subshell: MNTS must grow)
 newmnt() {
@@ -547,5 +527,4 @@ else
 	notok "no sanitizer reports" "$(cd "$T/san" && head -n 6 $reports)"
 fi
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

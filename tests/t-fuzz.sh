@@ -3,8 +3,8 @@
 # regression check; make fuzz runs it for longer.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/tap.sh"
 secs=${FUZZTIME:-15}
-echo "1..1"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 cd "$top" && make -s build/fuzz_9p >"$out" 2>&1 && mkdir -p build/fuzz-corpus &&
@@ -14,9 +14,8 @@ cd "$top" && make -s build/fuzz_9p >"$out" 2>&1 && mkdir -p build/fuzz-corpus &&
 rc=$?
 rm -f /tmp/fuzz_9p.*	# the mailbox copies the runs changed
 if [ $rc -eq 0 ]; then
-	echo "ok 1 - 9P fuzzing: $(grep -o 'Done [0-9]* runs' "$out" | tail -1) in $secs s, no crash"
+	ok "9P fuzzing: $(grep -o 'Done [0-9]* runs' "$out" | tail -1) in $secs s, no crash"
 else
-	echo "not ok 1 - 9P fuzzing failed (exit $rc)"
-	grep -E 'ERROR|SUMMARY|error' "$out" | head -20 | sed 's/^/# /'
+	notok "9P fuzzing failed (exit $rc)" "$(grep -E 'ERROR|SUMMARY|error' "$out" | head -20)"
 fi
-exit $rc
+tap_done

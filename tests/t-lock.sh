@@ -5,11 +5,11 @@
 set -u
 mailfs=${1:?usage: t-lock.sh MAILFS}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/tap.sh"
 tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir "$tmp/mnt"
 cp "$top/testdata/sample.mbox" "$tmp/box"
-echo "1..5"
 
 # seconds mailfs took to mount while something held the box
 timed() {
@@ -33,25 +33,25 @@ while [ ! -e "$tmp/locked" ]; do sleep 0.05; done
 ms=$(timed)
 wait
 if [ "$ms" -ge 1000 ] && [ "$(cat "$tmp/count")" = 5 ]; then
-	echo "ok 1 - waited ${ms} ms for a delivery's fcntl lock"
+	ok "waited ${ms} ms for a delivery's fcntl lock"
 else
-	echo "not ok 1 - fcntl lock: mounted after ${ms} ms with $(cat "$tmp/count") messages"
+	notok "fcntl lock: mounted after ${ms} ms with $(cat "$tmp/count") messages"
 fi
 
 touch "$tmp/box.lock"
 (sleep 1; rm -f "$tmp/box.lock") &
 ms=$(timed)
 wait
-if [ "$ms" -ge 900 ]; then echo "ok 2 - waited ${ms} ms for a fresh dotlock"; else echo "not ok 2 - dotlock: ${ms} ms"; fi
+if [ "$ms" -ge 900 ]; then ok "waited ${ms} ms for a fresh dotlock"; else notok "dotlock: ${ms} ms"; fi
 
 touch -d '1 hour ago' "$tmp/box.lock"
 ms=$(timed)
-if [ "$ms" -lt 900 ]; then echo "ok 3 - a stale dotlock is ignored (${ms} ms)"; else echo "not ok 3 - stale dotlock: ${ms} ms"; fi
+if [ "$ms" -lt 900 ]; then ok "a stale dotlock is ignored (${ms} ms)"; else notok "stale dotlock: ${ms} ms"; fi
 
 # a dotlock that names a dead process (a killed mailfs leaves one) is stale
 sh -c 'echo $$ >"$1"' sh "$tmp/box.lock"
 ms=$(timed)
-if [ "$ms" -lt 900 ]; then echo "ok 4 - a dotlock of a dead process is stale (${ms} ms)"; else echo "not ok 4 - dead pid's dotlock: ${ms} ms"; fi
+if [ "$ms" -lt 900 ]; then ok "a dotlock of a dead process is stale (${ms} ms)"; else notok "dead pid's dotlock: ${ms} ms"; fi
 timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box"
 sh -c 'echo $$ >"$1"' sh "$tmp/box.lock"
 t0=$(date +%s%N)
@@ -60,7 +60,8 @@ rc=$?
 t1=$(date +%s%N)
 fusermount3 -u "$tmp/mnt"
 if [ $rc -eq 0 ] && [ $(((t1 - t0) / 1000000)) -lt 900 ] && [ ! -e "$tmp/box.lock" ] && [ "$(grep -c '^From ' "$tmp/box")" = 4 ]; then
-	echo "ok 5 - a delete takes over a dead process's dotlock and removes its own"
+	ok "a delete takes over a dead process's dotlock and removes its own"
 else
-	echo "not ok 5 - delete with a dead process's dotlock: rc $rc, $(((t1 - t0) / 1000000)) ms"
+	notok "delete with a dead process's dotlock: rc $rc, $(((t1 - t0) / 1000000)) ms"
 fi
+tap_done

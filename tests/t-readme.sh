@@ -3,23 +3,23 @@
 # mailbox and shows it; what it shows is checked against the mbox file.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/tap.sh"
 tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
-echo "1..6"
 if timeout 120 "$top/tools/demo" "$tmp/mnt" >"$tmp/out" 2>&1; then
-	echo "ok 1 - tools/demo runs"
+	ok "tools/demo runs"
 else
-	echo "not ok 1 - tools/demo failed"; sed 's/^/# /' "$tmp/out"
+	notok "tools/demo failed" "$(cat "$tmp/out")"
 fi
 want=$(grep -c '^From ' "$top/testdata/sample.mbox")
 listed=$(sed -n '/^\$ ls .*\/mbox$/,/^$/p' "$tmp/out" | grep -c '^[0-9][0-9]*$')
-if [ "$listed" -eq "$want" ]; then echo "ok 2 - it lists all $want messages"; else echo "not ok 2 - it lists $listed of $want"; fi
+if [ "$listed" -eq "$want" ]; then ok "it lists all $want messages"; else notok "it lists $listed of $want"; fi
 subj=$(sed -n 's/^Subject: //p' "$top/testdata/sample.mbox" | head -1)
-if grep -qxF "$subj" "$tmp/out"; then echo "ok 3 - it shows the first subject"; else echo "not ok 3 - no subject '$subj'"; fi
+if grep -qxF "$subj" "$tmp/out"; then ok "it shows the first subject"; else notok "no subject '$subj'"; fi
 if grep -q "fusermount3 -u $tmp/mnt" "$tmp/out" && mountpoint -q "$tmp/mnt"; then
-	echo "ok 4 - the mount stays up and the unmount command is shown"
+	ok "the mount stays up and the unmount command is shown"
 else
-	echo "not ok 4 - no mount or no unmount hint"
+	notok "no mount or no unmount hint"
 fi
 
 # a machine that lacks a package: one line naming the command, exit 1,
@@ -30,12 +30,13 @@ echo mailfs-no-such-package >"$tmp/d/tools/deps.x"
 out=$("$tmp/d/tools/deps" -c x 2>&1); rc=$?
 if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
     printf '%s' "$out" | grep -q 'missing Debian packages: mailfs-no-such-package; run: tools/deps x'; then
-	echo "ok 5 - a missing package: one line naming the command to run"
+	ok "a missing package: one line naming the command to run"
 else
-	echo "not ok 5 - a missing package: exit $rc"; printf '%s\n' "$out" | sed 's/^/# /'
+	notok "a missing package: exit $rc" "$out"
 fi
 if "$top/tools/deps" -c build test; then
-	echo "ok 6 - every package of tools/deps.build and tools/deps.test is installed"
+	ok "every package of tools/deps.build and tools/deps.test is installed"
 else
-	echo "not ok 6 - packages of the lists are missing"
+	notok "packages of the lists are missing"
 fi
+tap_done

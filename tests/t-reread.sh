@@ -9,8 +9,9 @@ tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir "$tmp/mnt"
 cp "$top/testdata/sample.mbox" "$tmp/box"
-n=0 fail=0
-check() { n=$((n + 1)); if eval "$2"; then echo "ok $n - $1"; else echo "not ok $n - $1"; echo "#   $(ls "$tmp/mnt/mbox" | tr '\n' ' ')"; fail=$((fail + 1)); fi; }
+. "$top/tests/tap.sh"
+# check DESCRIPTION EXPR: on failure, the listing it saw
+check() { assert "$1" "$2" 'ls "$tmp/mnt/mbox" | tr "\n" " "'; }
 listing() { ls "$tmp/mnt/mbox" | grep -E '^[0-9]+$' | sort -n | tr '\n' ' '; }
 # messages of the sample by position, as a strict mbox splitter sees them
 keep() {	# keep N...: rewrite box keeping those messages, through a rename
@@ -61,5 +62,4 @@ check "mail delivered afterwards gets a new number, 6" '[ "$(listing)" = "1 3 6 
 echo "garbage, not an mbox" >"$tmp/box"
 echo refresh >"$tmp/mnt/mbox/ctl" 2>/dev/null
 check "a mailbox that is no mbox any more: refresh fails, mailfs serves on" 'ls "$tmp/mnt/mbox" >/dev/null'
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_done

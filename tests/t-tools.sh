@@ -7,14 +7,8 @@ tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir "$tmp/mnt"
 cp "$top/testdata/sample.mbox" "$tmp/box"
-n=0 fail=0
-check() {	# check what command...: ok if the command succeeds
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fail=$((fail + 1)); fi
-}
-timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box" || { echo "1..1"; echo "not ok 1 - mount"; exit 1; }
+. "$top/tests/tap.sh"
+timeout 20 "$mailfs" -m "$tmp/mnt" "$tmp/box" || { notok "mount"; tap_done; exit 1; }
 box=$tmp/mnt/mbox
 T=$top/tools
 
@@ -36,5 +30,4 @@ check "rmdir of a message directory deletes it" bash -c "rmdir $box/3 && [ ! -e 
 check "a rewrite removes the temporary file a killed one left" bash -c "[ ! -e $tmp/.box.mailfs-Ab12Cd ]"
 check "rmdir of a part or a file is refused" bash -c "! rmdir $box/5/1 2>/dev/null && ! rm $box/5/subject 2>/dev/null"
 check "root ctl: refresh mbox, and refresh of an unknown box fails" bash -c "echo 'refresh mbox' > $tmp/mnt/ctl && ! echo 'refresh nobox' > $tmp/mnt/ctl 2>/dev/null"
-echo "1..$n"
-[ $fail -eq 0 ]
+tap_done

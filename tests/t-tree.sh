@@ -6,17 +6,16 @@ set -u
 mailfs=${1:?usage: t-tree.sh MAILFS [--update]}
 update=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/tap.sh"
 tmp=$(mktemp -d)
 trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp"' EXIT
 export TZ=UTC
-n=0 fail=0
 echo "1..$(ls "$top"/testdata/boxes/*.mbox "$top"/testdata/sample.mbox | wc -l)"
 for box in "$top"/testdata/sample.mbox "$top"/testdata/boxes/*.mbox; do
 	name=$(basename "$box" .mbox)
-	n=$((n + 1))
 	mkdir -p "$tmp/mnt"
 	if ! timeout 20 "$mailfs" -r -m "$tmp/mnt" "$box" 2>"$tmp/err"; then	# the corpus is read-only
-		echo "not ok $n - $name: mount failed: $(cat "$tmp/err")"; fail=$((fail + 1)); continue
+		notok "$name: mount failed: $(cat "$tmp/err")"; continue
 	fi
 	# the deep corpus is 1000 levels; its depth is checked by the unit suite
 	timeout 120 python3 "$top/tests/treedump.py" --maxdepth 12 "$tmp/mnt/mbox" >"$tmp/tree" 2>"$tmp/err"
@@ -28,11 +27,11 @@ for box in "$top"/testdata/sample.mbox "$top"/testdata/boxes/*.mbox; do
 		cp "$tmp/tree" "$top/testdata/trees/$name.tree"
 	fi
 	if [ $rc -ne 0 ] || [ $alive = no ]; then
-		echo "not ok $n - $name: dump rc=$rc server alive=$alive $(head -3 "$tmp/err")"; fail=$((fail + 1))
+		notok "$name: dump rc=$rc server alive=$alive $(head -3 "$tmp/err")"
 	elif ! diff -u "$top/testdata/trees/$name.tree" "$tmp/tree" >"$tmp/diff"; then
-		echo "not ok $n - $name: tree differs"; head -20 "$tmp/diff" | sed 's/^/# /'; fail=$((fail + 1))
+		notok "$name: tree differs" "$(head -20 "$tmp/diff")"
 	else
-		echo "ok $n - $name: $(wc -l <"$tmp/tree") entries"
+		ok "$name: $(wc -l <"$tmp/tree") entries"
 	fi
 done
-[ $fail -eq 0 ]
+tap_done

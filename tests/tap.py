@@ -1,25 +1,84 @@
 """What the Python tests of mailfs share: TAP checks, a mailfs serving
 9P in the foreground, started and stopped, and stand-ins for the 9P
 services mailfs itself dials (the plumber, factotum)."""
-import os, signal, socket, struct, subprocess, threading, time
+import os, signal, socket, struct, subprocess, sys, threading, time, traceback
 import p9client as p9
 
 
+class Fail(Exception):
+    """Raised by a check run with Tap.run: it failed, and says why."""
+
+
 class Tap:
+    """TAP lines for every Python test.  check(what, cond, detail) and
+    ok(cond, what, diag) print one check; run(what, fn, ...) runs fn as
+    a check (it fails by raising), and with a server set, a check after
+    which the server died fails too; done() prints the plan."""
+
     def __init__(self):
-        self.n = self.fails = 0
+        self.n = 0
+        self.failed = []
+        self.server = None      # anything with alive(), status(), logtail(), restart()
+
+    def ok(self, cond, desc, diag=None, todo=None, notes=()):
+        self.n += 1
+        line = "%s %d - %s" % ("ok" if cond else "not ok", self.n, desc)
+        if todo and not cond:
+            line += " # TODO " + todo
+        print(line, flush=True)
+        if not cond and diag not in (None, ""):
+            for l in str(diag).rstrip("\n").split("\n"):
+                print("#   " + l)
+        for note in notes:
+            print("# note: " + note)
+        if not cond and not todo:
+            self.failed.append("%d - %s" % (self.n, desc))
+        sys.stdout.flush()
+        return cond
 
     def check(self, what, cond, detail=""):
-        self.n += 1
-        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.n, what))
-        if not cond:
-            self.fails += 1
-            for line in str(detail).splitlines():
-                print("#   " + line)
+        return self.ok(bool(cond), what, detail)
+
+    def run(self, desc, fn, *args, todo=None):
+        """Run fn(*args).  It raises Fail (or anything) to fail; it may
+        return a string (appended to the description) or (string, notes)."""
+        notes = []
+        try:
+            res = fn(*args)
+            if isinstance(res, tuple):
+                res, notes = res
+            if res:
+                desc += ": " + res
+            cond, diag = True, None
+        except Fail as e:
+            cond, diag = False, str(e)
+        except Exception as e:
+            cond = False
+            tb = traceback.extract_tb(e.__traceback__)
+            where = "; ".join("%s:%d" % (os.path.basename(f.filename), f.lineno) for f in tb[-3:])
+            diag = "%s: %s\n(at %s)" % (type(e).__name__, e, where)
+            if getattr(e, "req", None) is not None:
+                diag += "\nrequest was %r" % e.req
+        S = self.server
+        if S is not None and not S.alive():
+            cond = False
+            diag = (diag + "\n" if diag else "") + "SERVER DIED: %s\n%s" % (S.status(), S.logtail())
+            self.ok(cond, desc, diag, todo, notes)
+            try:
+                S.restart()
+            except Exception as e:
+                print("# could not restart the server: %s" % e)
+            return False
+        self.ok(cond, desc, diag, todo, notes)
+        return cond
 
     def done(self):
+        """The plan, a summary of what failed, and the exit status."""
         print("1..%d" % self.n)
-        return 1 if self.fails else 0
+        if self.failed:
+            print("# %d of %d failed: %s" % (len(self.failed), self.n,
+                                             ", ".join(x.split(" - ")[0] for x in self.failed)))
+        return 1 if self.failed else 0
 
 
 def post(mailfs, args, ns, name, env):

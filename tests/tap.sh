@@ -1,5 +1,5 @@
 # What the shell tests share: TAP lines.  Source it; $n counts the
-# checks, $failed the failures.
+# checks, $failed the failures; end with tap_done.
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() {
@@ -15,4 +15,11 @@ check() {
 	shift
 	if out=$("$@" 2>&1); then ok "$d"; else notok "$d" "$out"; fi
 }
+# assert DESCRIPTION EXPR [DIAG]: ok if the shell expression EXPR holds,
+# evaluated here (what it sets stays set); if not, DIAG's output is shown
+assert() {
+	if eval "$2"; then ok "$1"; else notok "$1" "$(eval "${3:-true}" 2>&1)"; fi
+}
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+# the plan, last, and the exit status: 0 if nothing failed
+tap_done() { echo "1..$n"; [ "$failed" -eq 0 ]; }
