@@ -1,7 +1,9 @@
 /* The mbox scanner: envelope lines, boundaries, separators and quoting. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check.h"
 
 typedef struct Found Found;
@@ -280,6 +282,61 @@ START_TEST(corpus_quoting)
 }
 END_TEST
 
+/* the one header/body split: a blank line of LF or CRLF ends the header */
+START_TEST(header_split)
+{
+	static const struct {
+		const char	*msg;
+		size_t	hdrlen, bodyoff;
+	} t[] = {
+		{ "A: 1\nB: 2\n\nbody\n", 10, 11 },		/* LF */
+		{ "A: 1\r\nB: 2\r\n\r\nbody\r\n", 12, 14 },	/* CRLF */
+		{ "A: 1\r\nB: 2\n\r\nbody\n", 11, 13 },	/* mixed: a CRLF blank line after an LF one */
+		{ "A: 1\nB: 2\r\n\nbody\n", 11, 12 },	/* mixed the other way */
+		{ "A: 1\nB: 2\n", 10, 10 },			/* a header with no body */
+		{ "\nbody\n", 0, 1 },				/* an empty header */
+		{ "\r\nbody\r\n", 0, 2 },			/* an empty header, CRLF */
+		{ "", 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		size_t hl, bo;
+		hdrsplit(t[i].msg, strlen(t[i].msg), &hl, &bo);
+		ck_assert_msg(hl == t[i].hdrlen && bo == t[i].bodyoff, "case %zu: %zu %zu, want %zu %zu",
+			i, hl, bo, t[i].hdrlen, t[i].bodyoff);
+	}
+	ck_assert(iscrlf("A: 1\r\n", 7));
+	ck_assert(!iscrlf("A: 1\n", 5));
+	ck_assert(!iscrlf("", 0));
+}
+END_TEST
+
+/* an LF From_ line above a CRLF message: the message's own lines decide */
+START_TEST(crlf_under_lf_envelope)
+{
+	char path[] = "/tmp/check_mbox.XXXXXX";
+	const char *mbox = "From a@b.c Mon Jan  1 00:00:00 2024\nFrom: a@b.c\r\nSubject: crlf\r\n\r\nhello\r\n\n"
+		"From a@b.c Mon Jan  1 00:00:01 2024\r\nSubject: lf\n\nthere\n";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, mbox, strlen(mbox)), (ssize_t)strlen(mbox));
+	close(fd);
+	Box *b = box_open(path, "crlfenv");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->nmsgs, 2);
+	Buf raw = { 0 }, env = { 0 };
+	ck_assert_int_eq(b->ops->fetch(b, &b->msgs[0], &raw, &env), 0);
+	ck_assert_str_eq(raw.p, "From: a@b.c\nSubject: crlf\n\nhello\n");
+	ck_assert_str_eq(env.p, "From a@b.c Mon Jan  1 00:00:00 2024\n");
+	ck_assert_int_eq(b->ops->fetch(b, &b->msgs[1], &raw, &env), 0);
+	ck_assert_str_eq(raw.p, "Subject: lf\n\nthere\n");
+	ck_assert_str_eq(env.p, "From a@b.c Mon Jan  1 00:00:01 2024\n");	/* its CR is gone too */
+	buffree(&raw);
+	buffree(&env);
+	unlink(path);
+}
+END_TEST
+
 Suite *
 mbox_suite(void)
 {
@@ -302,6 +359,10 @@ mbox_suite(void)
 	tcase_add_test(t, corpus_not_mbox);
 	tcase_add_test(t, corpus_crlf_raw);
 	tcase_add_test(t, corpus_quoting);
+	suite_add_tcase(s, t);
+	t = tcase_create("header split");
+	tcase_add_test(t, header_split);
+	tcase_add_test(t, crlf_under_lf_envelope);
 	suite_add_tcase(s, t);
 	return s;
 }

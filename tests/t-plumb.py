@@ -54,6 +54,11 @@ def main():
                   attrs.startswith("filetype=mail mailtype=new sender=") and "subject='it''s new'" in attrs
                   and ("digest=" + digest) in attrs and "date='" in attrs and " 2026'" in attrs, attrs)
             check("data Mail/mbox/6 with its length", lines[5:] == ["11", "Mail/mbox/6"], lines[5:])
+        # reading a message over 9P marks it seen and rewrites the mbox: no announcement
+        c.readfile("mbox/3/body")
+        time.sleep(1.5)
+        check("reading 3/body (marked seen, the mbox rewritten) plumbs nothing",
+              len(got) == 1 and "s" in c.readfile("mbox/3/flags")[0].decode(), got)
         ctl, _ = c.walkto("mbox/ctl")
         c.open(ctl, p9.OWRITE)
         c.write(ctl, 0, b"delete mbox 2")
