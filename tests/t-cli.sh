@@ -199,8 +199,55 @@ elif nogroup=$(getent group nogroup nobody | head -n 1 | cut -d: -f1) && [ -n "$
 		notok "unreadable mailbox (as nobody): one-line error, non-zero exit" \
 		    "exit $rc; stderr: $(cat "$T/err")"
 	fi
+	# as a user, not root: the error of a refused ctl write is read back on
+	# the same read-write open (no default_permissions; the tree decides)
+	mkdir -m 755 "$T/pub/own" && cp "$BOX" "$T/pub/own/box" && mkdir "$T/pub/own/mnt" &&
+	    chown -R nobody:"$nogroup" "$T/pub/own"
+	# a user opens /dev/fuse itself: Debian's udev makes it 0666; where it
+	# is root's alone (some VMs), it is opened up for this check only
+	fusemode=$(stat -c %a /dev/fuse)
+	case $fusemode in *6) ;; *) chmod o+rw /dev/fuse ;; esac
+	out=$(cd "$T/pub/own" && timeout 20 setpriv --reuid=nobody --regid="$nogroup" --clear-groups \
+	    env HOME="$T/pub/own" XDG_RUNTIME_DIR= python3 -c '
+import os, subprocess, sys
+subprocess.run([sys.argv[1], "-m", "mnt", "box"], check=True)
+try:
+    fd = os.open("mnt/mbox/ctl", os.O_RDWR)
+    try:
+        os.write(fd, b"delete 1x\n")
+        print("write taken")
+    except OSError as e:
+        print("write", e.errno)
+    print(os.read(fd, 100).decode().strip())
+    try:
+        os.close(fd)
+    except OSError as e:
+        print("close", e.errno)
+    print("read-only open:", end=" ")
+    try:
+        os.close(os.open("mnt/mbox/ctl", os.O_RDONLY))
+        print("taken")
+    except OSError as e:
+        print(e.errno)
+    print("access W_OK", os.access("mnt/mbox/ctl", os.W_OK), "R_OK", os.access("mnt/mbox/1/subject", os.R_OK),
+          "W_OK", os.access("mnt/mbox/1/subject", os.W_OK))
+finally:
+    subprocess.run(["fusermount3", "-u", "mnt"])
+' "$T/pub/mailfs" 2>&1)
+	chmod "$fusemode" /dev/fuse
+	want="write 22
+bad message number
+close 22
+read-only open: 13
+access W_OK True R_OK True W_OK False"
+	if [ "$out" = "$want" ]; then
+		ok "as nobody: a refused ctl write's error is read back on its read-write open; modes hold"
+	else
+		notok "as nobody: a refused ctl write's error is read back on its read-write open; modes hold" "$out"
+	fi
 else
 	skip "unreadable mailbox" "root reads anything, and there is no user nobody or no setpriv"
+	skip "as a user, the ctl error read back" "no user nobody or no setpriv"
 fi
 
 # --- 3. default mailbox from $MAIL -------------------------------------

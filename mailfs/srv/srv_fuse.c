@@ -328,6 +328,22 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct
 	fuse_reply_err(req, to_set & FUSE_SET_ATTR_SIZE ? EACCES : EPERM);
 }
 
+/* access(2): what the modes say, for the owner every file has */
+static void
+fs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	Dirinfo d;
+
+	trace("access %lu %#o\n", (unsigned long)ino, mask);
+	if (tree_stat(toq(ino), &d) < 0) {
+		fail(req);
+		return;
+	}
+	unsigned want = (mask & R_OK ? 4 : 0) | (mask & W_OK ? 2 : 0) | (mask & X_OK ? 1 : 0);
+	unsigned mode = d.mode >> 6 & 7;
+	fuse_reply_err(req, (mode & want) == want || getuid() == 0 ? 0 : EACCES);
+}
+
 static void
 fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -656,6 +672,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.forget_multi = fs_forget_multi,
 	.getattr = fs_getattr,
 	.setattr = fs_setattr,
+	.access = fs_access,
 	.opendir = fs_opendir,
 	.readdir = fs_readdir,
 	.readdirplus = fs_readdirplus,
@@ -675,7 +692,13 @@ static const struct fuse_lowlevel_ops ops = {
 int
 srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, void (*serving)(void))
 {
-	char opts[] = "fsname=mailfs,subtype=mailfs,default_permissions,auto_unmount,noatime";
+	/*
+	 * No default_permissions: the tree decides at open what an open may
+	 * do (a ctl, mode 0222, is opened read-write to read its last error
+	 * back), and access(2) is answered from the modes below.  Only the
+	 * mounting user reaches the mount (no allow_other).
+	 */
+	char opts[] = "fsname=mailfs,subtype=mailfs,auto_unmount,noatime";
 	char *argv[] = { "mailfs", "-o", opts, readonly ? "-oro" : NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(readonly ? 4 : 3, argv);
 	struct fuse_session *se;
