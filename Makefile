@@ -50,12 +50,25 @@ TESTSRCS = \
 	tests/check_prefetch.c \
 	tests/check_ctl.c
 
+# libfuse: the system's when it is 3.17 or newer, else the copy of
+# Debian's fuse3 that tools/libfuse (make deps) built into build/fuse3,
+# linked statically; failing both, the system's older one (no passthrough).
+FUSEDIR = build/fuse3/inst/usr
+FUSEBUILT = $(wildcard $(FUSEDIR)/lib/libfuse3.a)
+ifneq ($(FUSEBUILT),)
+PKGS = gmime-3.0 libetpan libcrypto
+FUSE_CFLAGS = -I$(FUSEDIR)/include/fuse3
+FUSE_LIBS = $(FUSEBUILT) -ldl -lrt
+FUSE_SAYS = libfuse $(shell cat build/fuse3/version) (Debian's fuse3 source package, built in build/fuse3, linked statically)
+else
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
+FUSE_SAYS = libfuse $(shell pkg-config --modversion fuse3 2>/dev/null) (the system's)$(if $(shell pkg-config --atleast-version=3.17 fuse3 2>/dev/null && echo new),, without FUSE passthrough: make deps builds a newer one)
+endif
 
 CC ?= cc
 OPT ?= -O2 -g
-CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Imailfs $(OPT) $(shell pkg-config --cflags $(PKGS))
-LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Imailfs $(OPT) $(FUSE_CFLAGS) $(shell pkg-config --cflags $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS)) $(FUSE_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIBSRCS = $(filter-out mailfs/main.c mailfs/srv/srv_fuse.c mailfs/srv/srv_9p.c mailfs/srv/plumb.c mailfs/srv/p9dial.c mailfs/srv/keys.c,$(SRCS))
@@ -66,9 +79,10 @@ OBJS = $(SRCS:%.c=build/%.o)
 # errors; the build itself runs in a make of its own, after the check.
 all:
 	@tools/deps -c build
+	@echo "mailfs: $(FUSE_SAYS)"
 	@$(MAKE) --no-print-directory mailfs/mailfs
 
-build/%.o: %.c $(HDRS)
+build/%.o: %.c $(HDRS) $(wildcard build/fuse3/version)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -76,7 +90,7 @@ mailfs/mailfs: $(OBJS)
 	$(CC) -o $@ $(OBJS) $(LIBS)
 
 # the same program with AddressSanitizer and UndefinedBehaviorSanitizer
-build/asan/mailfs: $(SRCS) $(HDRS)
+build/asan/mailfs: $(SRCS) $(HDRS) $(wildcard build/fuse3/version)
 	@mkdir -p build/asan
 	$(CC) $(CFLAGS_ALL) $(SAN) -o $@ $(SRCS) $(LIBS)
 
@@ -91,6 +105,7 @@ build/asan/check: $(TESTSRCS) $(LIBSRCS) $(HDRS) tests/check.h
 # As root, what the tests need is installed first if missing.
 check:
 	@tools/deps build test
+	@tools/libfuse
 	@$(MAKE) --no-print-directory mailfs/mailfs build/check build/asan/mailfs build/asan/check
 	tests/run.sh
 
@@ -102,6 +117,7 @@ bench: all
 # (tools/deps.build, tools/deps.test).
 deps:
 	@tools/deps build test
+	@tools/libfuse
 
 clean:
 	rm -rf build mailfs/mailfs

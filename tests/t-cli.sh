@@ -553,6 +553,13 @@ if [ "$nt" -gt 0 ] && grep -q '^fuse: lookup' "$T/fgerr" && grep -q '^fuse: read
 else
 	notok "-f -D: trace lines \"fuse: ...\" on stderr" "$(head -n 5 "$T/fgerr")"
 fi
+# which libfuse: on this project's machines one with passthrough (3.17 or
+# newer, the system's or the one make deps builds), which the kernel offers
+lf=$(grep -m1 '^fuse: libfuse ' "$T/fgerr")
+case $lf in
+"fuse: libfuse 3."*"; the kernel offers passthrough") ok "-D names the libfuse mailfs runs: ${lf#fuse: }" ;;
+*) notok "-D names a libfuse with passthrough, and the kernel offers it" "${lf:-no libfuse line}" ;;
+esac
 if [ "$fgrc" = 0 ]; then
 	ok "-f -D: exit status 0 after fusermount3 -u"
 else

@@ -39,4 +39,10 @@ if "$top/tools/deps" -c build test; then
 else
 	notok "packages of the lists are missing"
 fi
+out=$(make -C "$top" 2>&1)
+if printf '%s\n' "$out" | grep -q '^mailfs: libfuse 3\.'; then
+	ok "make says which libfuse it builds with: $(printf '%s\n' "$out" | grep '^mailfs: libfuse' | cut -c9-)"
+else
+	notok "make says which libfuse it builds with" "$out"
+fi
 tap_done

@@ -252,6 +252,13 @@ static void
 fs_init(void *data, struct fuse_conn_info *conn)
 {
 	(void)data;
+#ifdef FUSE_CAP_PASSTHROUGH
+	trace("libfuse %s; the kernel %s passthrough\n", fuse_pkgversion(),
+		conn->capable & FUSE_CAP_PASSTHROUGH ? "offers" : "does not offer");
+#else
+	trace("libfuse %s, built without passthrough (older than 3.17: make deps builds a newer one)\n",
+		fuse_pkgversion());
+#endif
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
