@@ -175,7 +175,16 @@ echo "mailfs bench: N=$N, work dir $W"
 # 1. tools and mailbox
 cc -std=c11 -O2 -o "$GEN" "$here/genmbox.c"
 cc -std=c11 -O2 -o "$RA" "$here/readall.c"
-cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra $(pkg-config --cflags fuse3) -o "$MIRRORFS" "$here/mirrorfs.c" $(pkg-config --libs fuse3)
+# the floor runs on the libfuse mailfs was built with (build/fuse3 when make deps made one)
+fusedir=$repo/build/fuse3/inst/usr
+if [[ -f $fusedir/lib/libfuse3.a ]]; then
+	fusecflags="-I$fusedir/include/fuse3" fuselibs="$fusedir/lib/libfuse3.a -ldl -lrt -lpthread"
+else
+	fusecflags=$(pkg-config --cflags fuse3) fuselibs=$(pkg-config --libs fuse3)
+fi
+# shellcheck disable=SC2086
+cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra $fusecflags -o "$MIRRORFS" "$here/mirrorfs.c" $fuselibs
+echo "mirrorfs: built with libfuse $(strings "$MIRRORFS" | grep -m1 -E '^3\.[0-9]+\.[0-9]+$' || echo '?')"
 stamp="n=$N seed=1 gen=$(sha256sum <"$here/genmbox.c" | cut -c1-64)"
 if [[ -f $MBOX && -f $MBOX.stamp && $(cat "$MBOX.stamp") == "$stamp" ]]; then
 	echo "mbox: reusing $MBOX"
