@@ -201,6 +201,34 @@ def main():
         check("close reports the refusal too (EINVAL) and applies nothing: 4 is still there",
               e3 == 22 and os.path.isdir(os.path.join(mnt, "mbox/4")), e3)
 
+        # a name a sender chose: no way out of the mail directory, no name that reads otherwise
+        outside = os.path.join(tmp, "outside")
+        os.mkdir(outside)
+        os.makedirs(os.path.join(tmp, "mail"), exist_ok=True)
+        os.symlink(outside, os.path.join(tmp, "mail", "link"))
+        e1, e2 = werr(c, ctl, b"save ../../x 1"), werr(c, ctl, b"save link/y 1")
+        check("save ../../x is refused: it leaves the mail directory; nothing written",
+              "leaves the mail directory" in (e1 or "") and not os.path.exists(os.path.join(os.path.dirname(tmp), "x")), e1)
+        check("save link/y is refused: a symbolic link leads out; nothing written",
+              "symbolic link" in (e2 or "") and os.listdir(outside) == [], e2)
+        check("save kept 1, under the mail directory, still works",
+              werr(c, ctl, b"save kept 1") is None and os.path.exists(os.path.join(tmp, "mail", "kept")))
+        evil = os.path.join(tmp, "evil.mbox")
+        with open(evil, "wb") as f:
+            f.write(b"From a@b.c Mon Jan  1 00:00:00 2024\nFrom: a@b.c\nSubject: bidi\n"
+                    b"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\nhi\n"
+                    b"--B\nContent-Type: application/octet-stream\n"
+                    b"Content-Disposition: attachment; filename*=UTF-8''invoice%E2%80%AEfdp.exe\n\nx\n--B--\n")
+        rctl2, _ = c.walkto("ctl")
+        c.open(rctl2, p9.OWRITE)
+        werr(c, rctl2, ("open %s evil" % evil).encode())
+        c.clunk(rctl2)
+        fname = c.readfile("evil/1/2/filename")[0]
+        info = c.readfile("evil/1/2/info")[0]
+        check("a filename's U+202E is made '_' in filename and info",
+              fname == b"invoice_fdp.exe" and b"filename invoice_fdp.exe" in info and b"\xe2\x80\xae" not in info,
+              (fname, info))
+
         # reading a message over 9P marks it seen, as a person reads it in acme Mail
         def flags9(i):
             return c.readfile("mbox/%d/flags" % i)[0].decode()

@@ -148,6 +148,33 @@ mailpath(const char *p)
 }
 
 /*
+ * A relative save destination stays in the mail directory: no ".." or
+ * empty component, and no symbolic link on the way (a message's sender
+ * may suggest a name, and acme Mail passes it on).
+ */
+static int
+inmaildir(const char *rel)
+{
+	const char *home = getenv("HOME");
+	Buf p = { 0 };
+	int r = 0;
+
+	bufprint(&p, "%s/mail", home && *home ? home : ".");
+	for (const char *s = rel; r == 0 && *s;) {
+		size_t n = strcspn(s, "/");
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			r = seterr(EACCES, "save: %s: leaves the mail directory", rel);
+		bufprint(&p, "/%.*s", (int)n, s);
+		struct stat st;
+		if (r == 0 && lstat(p.p, &st) == 0 && S_ISLNK(st.st_mode))
+			r = seterr(EACCES, "save: %s: a symbolic link on the way out of the mail directory", rel);
+		s += n + (s[n] == '/');
+	}
+	buffree(&p);
+	return r;
+}
+
+/*
  * What "open name" names: a URL or an absolute path as it is; beside a
  * Maildir, its Maildir++ folder (".Sent" for Sent, ".a.b" for a/b);
  * beside an IMAP folder, the server's folder of that name; else a
@@ -243,6 +270,8 @@ psave(Ctlcmd *c, Box *ctlbox, char **f, int nf)
 	if (ctlbox == NULL || nf < 2)
 		return seterr(EINVAL, "%s", Ebad);
 	Box *to = box_byname(f[0]);
+	if (to == NULL && f[0][0] != '/' && !box_isurl(f[0]) && inmaildir(f[0]) < 0)
+		return -1;
 	c->dest = to ? xstrdup(to->path) : mailpath(f[0]);
 	c->box = ctlbox;
 	return parseids(c, ctlbox, f + 1, nf - 1, 0);

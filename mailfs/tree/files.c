@@ -276,8 +276,26 @@ gendisposition(Buf *out, Part *p)
 }
 
 /*
+ * The length of the UTF-8 bidirectional control at s, or 0: the
+ * embeddings and overrides U+202A-202E, the isolates U+2066-2069, the
+ * marks U+200E, U+200F and U+061C.
+ */
+static size_t
+bidimark(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (u[0] == 0xE2 && u[1] == 0x80 && ((u[2] >= 0xAA && u[2] <= 0xAE) || u[2] == 0x8E || u[2] == 0x8F))
+		return 3;
+	if (u[0] == 0xE2 && u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9)
+		return 3;
+	return u[0] == 0xD8 && u[1] == 0x9C ? 2 : 0;
+}
+
+/*
  * The name a user may save the part under: a basename only, with
- * whitespace, ';' and the characters a shell would act on made '_', so
+ * whitespace, ';', the characters a shell would act on and the
+ * bidirectional controls made '_', so
  * the "9p read ... > dest" line acme Mail prints is safe to run.
  */
 static void
@@ -293,7 +311,11 @@ genfilename(Buf *out, Part *p)
 	size_t start = out->n;
 	for (const char *c = name; *c; c++) {
 		unsigned char ch = *c;
-		if (ch <= ' ' || ch == 0x7f || strchr(";'\"`$&|<>*?()[]{}!#~\\", ch))
+		size_t bidi = bidimark(c);
+		if (bidi) {	/* a name that reads otherwise than it is (U+202E: "invoice\u202Efdp.exe") */
+			bufputc(out, '_');
+			c += bidi - 1;
+		} else if (ch <= ' ' || ch == 0x7f || strchr(";'\"`$&|<>*?()[]{}!#~\\", ch))
 			bufputc(out, '_');
 		else
 			bufputc(out, ch);
