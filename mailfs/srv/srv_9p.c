@@ -3,8 +3,9 @@
  * plan9port namespace, as acme Mail and 9p(1) expect a service to be
  * posted.  One thread per connection answers its requests in order, so
  * each is answered exactly once and a Tflush always finds its request
- * answered.  Files are read from containers (container.c), which
- * Topenfd hands to the client itself.
+ * answered.  A Topen opens the tree's open file (ofile.c), whose
+ * content a Tread reads and Topenfd hands to the client as a
+ * descriptor; each Twrite is one command (no batching).
  *
  * Errors are strings, the tree's error record rendered as 9P wants.
  */

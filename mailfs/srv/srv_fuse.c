@@ -1,10 +1,11 @@
 /*
  * The FUSE transport (libfuse 3 low-level API).  Inode numbers are qid
- * paths plus one, so they are stable and need no table.  A file is
- * materialised when opened into a container (container.c), whose
- * content is fixed for that open and is read with splice; message files
- * never change, so the kernel may cache pages, entries and attributes
- * for long.  Each request is answered exactly once, in the handler.
+ * paths plus one, so they are stable and need no table.  An open is
+ * the tree's open file (ofile.c), with the mount's policy: ctl lines
+ * apply at close.  A message file's content is fixed for the open (a
+ * Blob, or a container read with splice); message files never change,
+ * so the kernel may cache pages, entries and attributes for long.  Each
+ * request is answered exactly once, in the handler.
  */
 #define FUSE_USE_VERSION 312
 
