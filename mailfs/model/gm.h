@@ -9,9 +9,6 @@
 #include <gmime/gmime.h>
 #include "model/model.h"
 
-static inline GMimeObject *part_obj(Part *p) { return p->obj; }	/* the entity */
-static inline GMimeMessage *part_env(Part *p) { return p->env; }	/* an rfc822 part's inner message */
-
 GMimeObject	*part_mimeobj(Part *p);	/* with the content's MIME headers */
 GMimeContentType	*part_ctype(Part *p);	/* or NULL */
 GMimeContentDisposition	*part_cdisp(Part *p);	/* or NULL */
