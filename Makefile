@@ -32,6 +32,7 @@ SRCS = \
 	mailfs/tree/container.c \
 	mailfs/tree/ofile.c \
 	mailfs/srv/srv_fuse.c \
+	mailfs/srv/fuse_backing.c \
 	mailfs/srv/p9.c \
 	mailfs/srv/srv_9p.c \
 	mailfs/srv/plumb.c \
@@ -39,7 +40,7 @@ SRCS = \
 	mailfs/srv/keys.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
+HDRS = mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/fuse_backing.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
 
 TESTSRCS = \
 	tests/check_main.c \
@@ -58,7 +59,7 @@ FUSEBUILT = $(wildcard $(FUSEDIR)/lib/libfuse3.a)
 ifneq ($(FUSEBUILT),)
 PKGS = gmime-3.0 libetpan libcrypto
 FUSE_CFLAGS = -I$(FUSEDIR)/include/fuse3
-FUSE_LIBS = $(FUSEBUILT) -ldl -lrt
+FUSE_LIBS = $(FUSEBUILT) $(shell cat build/fuse3/libs 2>/dev/null) -ldl -lrt
 FUSE_SAYS = libfuse $(shell cat build/fuse3/version) (Debian's fuse3 source package, built in build/fuse3, linked statically)
 else
 PKGS = gmime-3.0 libetpan fuse3 libcrypto
@@ -71,7 +72,7 @@ CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Imailfs $(OPT) $(FUSE_CFLAG
 LIBS = $(shell pkg-config --libs $(PKGS)) $(FUSE_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBSRCS = $(filter-out mailfs/main.c mailfs/srv/srv_fuse.c mailfs/srv/srv_9p.c mailfs/srv/plumb.c mailfs/srv/p9dial.c mailfs/srv/keys.c,$(SRCS))
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv/srv_fuse.c mailfs/srv/fuse_backing.c mailfs/srv/srv_9p.c mailfs/srv/plumb.c mailfs/srv/p9dial.c mailfs/srv/keys.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
 # The build's packages are checked first, so that a machine without them

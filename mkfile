@@ -38,6 +38,7 @@ OFILES=\
 	mailfs/tree/container.o\
 	mailfs/tree/ofile.o\
 	mailfs/srv/srv_fuse.o\
+	mailfs/srv/fuse_backing.o\
 	mailfs/srv/p9.o\
 	mailfs/srv/srv_9p.o\
 	mailfs/srv/plumb.o\

@@ -21,7 +21,7 @@ static int p9fd = -1;	/* the posted 9P service's socket */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-S 9p|mount|both|none] [-m mountpoint] [-s srvname] [-k keyfile] [-C cafile] [mailbox]\n");
+	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-S 9p|mount|both|none] [-m mountpoint] [-o fuseopts] [-s srvname] [-k keyfile] [-C cafile] [mailbox]\n");
 	exit(2);
 }
 
@@ -131,17 +131,25 @@ int
 main(int argc, char **argv)
 {
 	int c, foreground = 0, readonly = 0, trace = 0;
+	Fuseconf fc;
 	/* where reading a message marks it seen: over 9P, as a person reads it in acme Mail */
 	int seen9p = 1, seenmount = 0;
 	const char *mnt = NULL, *srvname = NULL, *keyfile = NULL;
 	char dflt[PATH_MAX], path[PATH_MAX];
 
-	while ((c = getopt(argc, argv, "frDS:m:s:k:C:")) != -1)
+	srv_fuseconf(&fc);
+	while ((c = getopt(argc, argv, "frDS:m:o:s:k:C:")) != -1)
 		switch (c) {
 		case 'f': foreground = 1; break;
 		case 'r': readonly = 1; break;
 		case 'D': trace = 1; break;
 		case 'm': mnt = optarg; break;
+		case 'o':
+			if (srv_fuseopt(&fc, optarg) < 0) {
+				fprintf(stderr, "mailfs: -o %s: %s\n", optarg, errmsg());
+				return 2;
+			}
+			break;
 		case 's': srvname = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'C': imap_setca(optarg); break;
@@ -184,7 +192,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;
 	}
-	int r = mnt ? srv_fuse(mnt, foreground, readonly, trace, seenmount, serving) : serve9p(foreground);
+	fc.foreground = foreground;
+	fc.readonly = readonly;
+	fc.trace = trace;
+	fc.seen = seenmount;
+	int r = mnt ? srv_fuse(mnt, &fc, serving) : serve9p(foreground);
 	srv_9p_unpost();
 	container_cleanup();
 	/*

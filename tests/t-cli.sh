@@ -548,17 +548,30 @@ timeout 5 ls "$m/mbox" >/dev/null
 timeout 5 cat "$m/mbox/1/subject" >/dev/null
 fgstop "$m"
 nt=$(grep -c '^fuse: ' "$T/fgerr")
-if [ "$nt" -gt 0 ] && grep -q '^fuse: lookup' "$T/fgerr" && grep -q '^fuse: read' "$T/fgerr"; then
+if [ "$nt" -gt 0 ] && grep -q '^fuse: lookup' "$T/fgerr" && grep -q '^fuse: open' "$T/fgerr"; then
 	ok "-f -D: $nt trace lines \"fuse: ...\" on stderr"
 else
 	notok "-f -D: trace lines \"fuse: ...\" on stderr" "$(head -n 5 "$T/fgerr")"
 fi
 # which libfuse: on this project's machines one with passthrough (3.17 or
-# newer, the system's or the one make deps builds), which the kernel offers
+# newer, the system's or the one make deps builds), which the kernel
+# offers; it is on as root, which has CAP_SYS_ADMIN, and off, saying why,
+# for anyone else
 lf=$(grep -m1 '^fuse: libfuse ' "$T/fgerr")
 case $lf in
-"fuse: libfuse 3."*"; the kernel offers passthrough") ok "-D names the libfuse mailfs runs: ${lf#fuse: }" ;;
-*) notok "-D names a libfuse with passthrough, and the kernel offers it" "${lf:-no libfuse line}" ;;
+"fuse: libfuse 3.1"[7-9]*|"fuse: libfuse 3.2"*) ok "-D names the libfuse mailfs runs: ${lf#fuse: }" ;;
+*) notok "-D names a libfuse with passthrough (3.17 or newer)" "${lf:-no libfuse line}" ;;
+esac
+pt=$(grep -m1 '^fuse: passthrough: ' "$T/fgerr")
+if [ "$(id -u)" = 0 ]; then want="fuse: passthrough: on"; else want="fuse: passthrough: off, it needs CAP_SYS_ADMIN"; fi
+case $pt in
+"$want"*) ok "-D says whether passthrough is on: ${pt#fuse: }" ;;
+*) notok "-D says \"${want#fuse: }\"" "${pt:-no passthrough line}" ;;
+esac
+tr=$(grep -m1 '^fuse: transport: ' "$T/fgerr")
+case $tr in
+"fuse: transport: io_uring"|"fuse: transport: /dev/fuse"*) ok "-D says how requests come: ${tr#fuse: }" ;;
+*) notok "-D says how requests come" "${tr:-no transport line}" ;;
 esac
 if [ "$fgrc" = 0 ]; then
 	ok "-f -D: exit status 0 after fusermount3 -u"

@@ -7,10 +7,23 @@
 
 /*
  * srv_fuse.c: mount on mnt and serve until unmounted or signalled; the
- * exit status.  With seen, reading a message marks it seen.  serving, if not NULL, runs in the serving process once
+ * exit status.  serving, if not NULL, runs in the serving process once
  * the mount is up (after it has gone to the background).
  */
-int	srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, void (*serving)(void));
+typedef struct Fuseconf Fuseconf;
+struct Fuseconf {
+	int	foreground;
+	int	readonly;
+	int	trace;
+	int	seen;		/* reading a message marks it seen */
+	int	passthrough;	/* hand fixed contents to the kernel, where it can be */
+	int	uring;		/* FUSE over io_uring, where the kernel offers it */
+	int	threads;	/* most worker threads: 1, the single-threaded loop */
+	int	timeout;	/* seconds the kernel waits for an answer; 0, forever */
+};
+void	srv_fuseconf(Fuseconf *c);	/* the defaults */
+int	srv_fuseopt(Fuseconf *c, const char *opts);	/* -o a,b=n,...: 0, or -1 + err */
+int	srv_fuse(const char *mnt, const Fuseconf *c, void (*serving)(void));
 
 /*
  * srv_9p.c: post the 9P service name in the plan9port namespace; the

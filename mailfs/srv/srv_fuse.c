@@ -2,15 +2,19 @@
  * The FUSE transport (libfuse 3 low-level API).  Inode numbers are qid
  * paths plus one, so they are stable and need no table.  An open is
  * the tree's open file (ofile.c), with the mount's policy: ctl lines
- * apply at close.  A message file's content is fixed for the open (a
- * Blob, or a container read with splice); message files never change,
- * so the kernel may cache pages, entries and attributes for long.  Each
- * request is answered exactly once, in the handler.
+ * apply at close.  A message file's content is fixed for the open:
+ * where the kernel allows, its descriptor is handed to the kernel
+ * (passthrough, fuse_backing.c) and no READ comes; else it is a Blob or
+ * a container read with splice, pushed into the page cache at first
+ * open.  Message files never change but for flags and info, so the
+ * kernel may cache entries and attributes for long.  Each request is
+ * answered exactly once, in the handler.
  */
 #define FUSE_USE_VERSION 312
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <stdio.h>
@@ -21,12 +25,14 @@
 #include <unistd.h>
 #include "tree/tree.h"
 #include "srv.h"
+#include "fuse_backing.h"
 
 static const double Cachesecs = 3600;	/* message trees never change */
 enum {
 	Pushmax = 256 << 10,	/* pushed into the page cache at first open below this */
 };
 static int policy = Obatch;	/* through the mount: ctl lines apply at close */
+static Fuseconf conf;
 
 /* What an open file's fh points to: the tree's open file, and when its content was made. */
 typedef struct Handle Handle;
@@ -34,6 +40,8 @@ struct Handle {
 	Ofile	*f;
 	Qpath	q;
 	uint64_t	changes;	/* nchanges when its content was made */
+	int	backed;		/* handed to the kernel: a backing id is held for it */
+	int	counted;	/* an open of a cached file, counted by firstopen */
 };
 
 /*
@@ -224,8 +232,9 @@ queue(fuse_ino_t ino, const char *name)
 static void
 changed(Qpath q, const char *name, int what)
 {
-	(void)what;
 	__atomic_add_fetch(&nchanges, 1, __ATOMIC_SEQ_CST);
+	if (what == Wmodified)
+		backing_changed(toino(q));
 	queue(toino(q), name);
 }
 
@@ -249,17 +258,49 @@ invalidated(void)
 	pthread_mutex_unlock(&invallk);
 }
 
+/*
+ * Say which way requests come, and set the kernel's request timeout:
+ * both are libfuse 3.18's (io_uring: kernel 6.14 with the fuse module's
+ * enable_uring set; the timeout: protocol 7.43).
+ */
+static void
+transport(struct fuse_conn_info *conn)
+{
+#if FUSE_MINOR_VERSION >= 18
+	if (conf.uring && (conn->capable_ext & FUSE_CAP_OVER_IO_URING))
+		trace("transport: io_uring\n");
+	else
+		trace("transport: /dev/fuse, %s\n", !conf.uring ? "io_uring turned off (-o nouring)" :
+			"the kernel does not offer io_uring (see /sys/module/fuse/parameters/enable_uring)");
+	if (conf.timeout && conn->proto_minor >= 43) {
+		conn->request_timeout = conf.timeout;
+		trace("request timeout: %d s\n", conf.timeout);
+	} else
+		trace("request timeout: none, %s\n", conf.timeout ? "the kernel has none" : "turned off (-o timeout=0)");
+#else
+	(void)conn;
+	trace("transport: /dev/fuse; request timeout: none (libfuse older than 3.18)\n");
+#endif
+}
+
 static void
 fs_init(void *data, struct fuse_conn_info *conn)
 {
+	const char *why = "it was turned off (-o nopassthrough)";
+
 	(void)data;
+	trace("libfuse %s, protocol 7.%u\n", fuse_pkgversion(), conn->proto_minor);
+	if (conf.passthrough && backing_usable(conn, &why)) {
 #ifdef FUSE_CAP_PASSTHROUGH
-	trace("libfuse %s; the kernel %s passthrough\n", fuse_pkgversion(),
-		conn->capable & FUSE_CAP_PASSTHROUGH ? "offers" : "does not offer");
-#else
-	trace("libfuse %s, built without passthrough (older than 3.17: make deps builds a newer one)\n",
-		fuse_pkgversion());
+		fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH);
+		backing_start(tracing);
 #endif
+	}
+	if (backing_on())
+		trace("passthrough: on, message files are handed to the kernel\n");
+	else
+		trace("passthrough: off, %s\n", why);
+	transport(conn);
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
@@ -286,19 +327,20 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_entry(req, &e);
 }
 
+/* the kernel forgets an inode only when it drops it: nlookup is all it had */
 static void
 fs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	(void)ino;
 	(void)nlookup;
+	backing_forget(req, ino);
 	fuse_reply_none(req);
 }
 
 static void
 fs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	(void)count;
-	(void)forgets;
+	for (size_t i = 0; i < count; i++)
+		backing_forget(req, forgets[i].ino);
 	fuse_reply_none(req);
 }
 
@@ -470,11 +512,69 @@ push(fuse_ino_t ino, Handle *h, uint64_t changes)
 	blobunref(b);
 }
 
+/* the end of an open: req NULL if it was never answered */
 static void
-freehandle(Handle *h)
+closehandle(fuse_req_t req, Handle *h)
 {
+	if (h->backed)
+		backing_release(req, toino(h->q));
+	else if (h->counted)
+		lastclose(h->q);
 	ofile_close(h->f);
 	free(h);
+}
+
+static int
+contentfd(void *arg)
+{
+	return ofile_fd(arg);
+}
+
+/*
+ * Hand the content to the kernel: no READ will come for this open.  An
+ * open that cannot have it is served by READ with direct I/O: one the
+ * kernel refused, and one whose inode still holds a content that has
+ * changed since (the kernel wants its id given, not a new one, nor a
+ * cached open).  0, or -1 + err.
+ */
+static int
+handdown(fuse_req_t req, fuse_ino_t ino, Handle *h, struct fuse_file_info *fi)
+{
+	int old, id = backing_open(req, ino, contentfd, h->f, &old);
+
+	fi->noflush = 1;
+	if (id) {
+		fi->backing_id = id;
+		h->backed = 1;
+	}
+	if (id == 0 || old) {
+		fi->direct_io = 1;
+		return ofile_make(h->f);
+	}
+	ofile_seen(h->f);	/* no READ will say the message was read */
+	return 0;
+}
+
+/*
+ * Content fixed for the open, without passthrough: made now only at
+ * the first open of its inode, and pushed to the kernel; later opens
+ * find its pages cached, and a READ makes it should they be gone.
+ */
+static int
+cached(fuse_ino_t ino, Handle *h, int write, uint64_t changes, struct fuse_file_info *fi)
+{
+	int pushit = firstopen(h->q) && !write;
+
+	h->counted = 1;
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	if (write || pushit) {
+		if (ofile_make(h->f) < 0)
+			return -1;	/* the caller's closehandle uncounts it */
+		if (pushit)
+			push(ino, h, changes);
+	}
+	return 0;
 }
 
 static void
@@ -484,6 +584,7 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	uint64_t changes = __atomic_load_n(&nchanges, __ATOMIC_SEQ_CST);
 	Ofile *f;
+	int r = 0;
 
 	trace("open %lu flags %#x\n", (unsigned long)ino, fi->flags);
 	if ((f = ofile_open(q, write, policy)) == NULL) {
@@ -494,36 +595,27 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->f = f;
 	h->q = q;
 	h->changes = changes;
-	int fixed = ofile_fixed(f);
 	/*
-	 * Content fixed for the open is made now only at the first open of
-	 * its inode, and pushed to the kernel; later opens find its pages
-	 * cached, and a READ makes it should they be gone.
+	 * A file that takes writes (ctl, search, a message's flags) is read
+	 * and written by requests: each write(2) arrives as it was made, and
+	 * no page cache holds what a write changed.
 	 */
-	int pushit = fixed && firstopen(q) && !write;
-	if (fixed && (write || pushit)) {
-		if (ofile_make(f) < 0) {
-			fail(req);
-			lastclose(q);
-			freehandle(h);
-			return;
-		}
-		if (pushit)
-			push(ino, h, changes);
-	}
-	fi->fh = (uintptr_t)h;
-	if (!fixed) {	/* each write(2) arrives as it was made; answers change */
+	if (!ofile_settled(f)) {
 		fi->direct_io = 1;
 		fi->nonseekable = ofile_stream(f);
-	} else {
-		fi->keep_cache = 1;
-		fi->noflush = 1;
+		r = ofile_fixed(f) ? ofile_make(f) : 0;	/* a close waits for what a write invalidated */
+	} else if (backing_on())
+		r = handdown(req, ino, h, fi);
+	else
+		r = cached(ino, h, write, changes, fi);
+	if (r < 0) {
+		fail(req);
+		closehandle(NULL, h);
+		return;
 	}
-	if (fuse_reply_open(req, fi) != 0) {	/* the open was interrupted: no release will come */
-		if (fixed)
-			lastclose(q);
-		freehandle(h);
-	}
+	fi->fh = (uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)	/* the open was interrupted: no release will come */
+		closehandle(NULL, h);
 }
 
 /*
@@ -603,9 +695,7 @@ fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	Handle *h = (Handle *)(uintptr_t)fi->fh;
 
 	trace("release %lu\n", (unsigned long)ino);
-	if (ofile_fixed(h->f))
-		lastclose(h->q);
-	freehandle(h);	/* applies what is left: nothing can report an error any more */
+	closehandle(req, h);	/* applies what is left: nothing can report an error any more */
 	fuse_reply_err(req, 0);
 }
 
@@ -697,8 +787,88 @@ static const struct fuse_lowlevel_ops ops = {
 	.create = fs_create,
 };
 
+/* -o options: what each sets in a Fuseconf */
+static const struct {
+	const char	*name;
+	size_t	off;
+	int	val;	/* -1: takes =N */
+	int	max;
+} fuseopts[] = {
+	{ "passthrough", offsetof(Fuseconf, passthrough), 1, 0 },
+	{ "nopassthrough", offsetof(Fuseconf, passthrough), 0, 0 },
+	{ "uring", offsetof(Fuseconf, uring), 1, 0 },
+	{ "nouring", offsetof(Fuseconf, uring), 0, 0 },
+	{ "threads", offsetof(Fuseconf, threads), -1, 64 },
+	{ "timeout", offsetof(Fuseconf, timeout), -1, 65535 },	/* the kernel's field is 16 bits */
+};
+
+void
+srv_fuseconf(Fuseconf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->passthrough = 1;
+	c->uring = 1;
+	c->threads = 8;
+	c->timeout = 30;
+}
+
+static int
+fuseopt(Fuseconf *c, const char *o, size_t n)
+{
+	for (size_t i = 0; i < nelem(fuseopts); i++) {
+		size_t k = strlen(fuseopts[i].name);
+		if (n < k || memcmp(o, fuseopts[i].name, k) != 0)
+			continue;
+		int *field = (int *)((char *)c + fuseopts[i].off);
+		if (fuseopts[i].val >= 0 && n == k) {
+			*field = fuseopts[i].val;
+			return 0;
+		}
+		if (fuseopts[i].val >= 0 || n == k || o[k] != '=')
+			continue;
+		char num[16], *end;
+		if (n - k - 1 == 0 || n - k - 1 >= sizeof num)
+			break;
+		memcpy(num, o + k + 1, n - k - 1);
+		num[n - k - 1] = 0;
+		long v = strtol(num, &end, 10);
+		if (*end || v < 0 || v > fuseopts[i].max || (v == 0 && fuseopts[i].off == offsetof(Fuseconf, threads)))
+			return seterr(EINVAL, "%.*s: not a number from %d to %d", (int)n, o,
+				fuseopts[i].off == offsetof(Fuseconf, threads), fuseopts[i].max);
+		*field = (int)v;
+		return 0;
+	}
+	return seterr(EINVAL, "unknown option %.*s (passthrough, nopassthrough, uring, nouring, threads=N, timeout=SECS)",
+		(int)n, o);
+}
+
 int
-srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, void (*serving)(void))
+srv_fuseopt(Fuseconf *c, const char *opts)
+{
+	for (const char *p = opts; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n && fuseopt(c, p, n) < 0)
+			return -1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static int
+loop(struct fuse_session *se)
+{
+	if (conf.threads == 1)
+		return fuse_session_loop(se);
+	/* several workers, so a flush waiting for its invalidations blocks nobody */
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_max_threads(cfg, conf.threads);
+	int r = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return r;
+}
+
+int
+srv_fuse(const char *mnt, const Fuseconf *c, void (*serving)(void))
 {
 	/*
 	 * No default_permissions: the tree decides at open what an open may
@@ -707,13 +877,21 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, voi
 	 * mounting user reaches the mount (no allow_other).
 	 */
 	char opts[] = "fsname=mailfs,subtype=mailfs,auto_unmount,noatime";
-	char *argv[] = { "mailfs", "-o", opts, readonly ? "-oro" : NULL, NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(readonly ? 4 : 3, argv);
+	char *argv[8] = { "mailfs", "-o", opts };
+	int argc = 3;
 	struct fuse_session *se;
 	int ret = 1;
 
-	tracing = trace;
-	policy = Obatch | (seen ? Oseen : 0);
+	conf = *c;
+	if (conf.readonly)
+		argv[argc++] = "-oro";
+#if FUSE_MINOR_VERSION >= 18
+	if (conf.uring)
+		argv[argc++] = "-oio_uring";
+#endif
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	tracing = conf.trace;
+	policy = Obatch | (conf.seen ? Oseen : 0);
 	uid = getuid();
 	gid = getgid();
 	se = fuse_session_new(&args, &ops, sizeof ops, NULL);
@@ -738,7 +916,7 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, voi
 	 */
 	fcntl(fuse_session_fd(se), F_DUPFD_CLOEXEC, 200);
 	/* the parent returns once the mount exists, so "mailfs -m d && ls d" cannot race */
-	if (fuse_daemonize(foreground) != 0)
+	if (fuse_daemonize(conf.foreground) != 0)
 		goto unmount;
 	if (serving)
 		serving();
@@ -747,11 +925,7 @@ srv_fuse(const char *mnt, int foreground, int readonly, int trace, int seen, voi
 	if (pthread_create(&inv, NULL, invalidator, NULL) == 0)
 		pthread_detach(inv);
 	tree_watch(changed);
-	/* several workers, so a flush waiting for its invalidations blocks nobody */
-	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_max_threads(cfg, 8);
-	ret = fuse_session_loop_mt(se, cfg) < 0 ? 1 : 0;
-	fuse_loop_cfg_destroy(cfg);
+	ret = loop(se) < 0 ? 1 : 0;
 unmount:
 	fuse_session_unmount(se);
 signals:

@@ -70,6 +70,12 @@ ofile_fixed(Ofile *f)
 }
 
 int
+ofile_settled(Ofile *f)
+{
+	return f->how == Hread;
+}
+
+int
 ofile_stream(Ofile *f)
 {
 	return f->how == Hctl;
@@ -107,8 +113,8 @@ make(Ofile *f)
 }
 
 /* Oseen: the first read of a message's body or raw marks it seen */
-static void
-markseen(Ofile *f)
+void
+ofile_seen(Ofile *f)
 {
 	if (!(f->policy & Oseen) || f->seen || !tree_marksseen(f->q))
 		return;
@@ -146,7 +152,7 @@ ofile_content(Ofile *f, Blob **b, int *fd)
 	*fd = r == 0 ? f->fd : -1;
 	pthread_mutex_unlock(&f->lk);
 	if (r == 0)
-		markseen(f);
+		ofile_seen(f);
 	return r;
 }
 

@@ -99,9 +99,11 @@ typedef struct Ofile Ofile;
 enum { Obatch = 1 << 0, Oseen = 1 << 1 };
 Ofile	*ofile_open(Qpath q, int write, int policy);	/* NULL + err; the caller closes it */
 int	ofile_fixed(Ofile *f);	/* its content is fixed for the open (cacheable) */
+int	ofile_settled(Ofile *f);	/* fixed, and no write changes it: may be handed to the kernel */
 int	ofile_stream(Ofile *f);	/* writes are a stream of commands: no seeking */
 int	ofile_make(Ofile *f);	/* make the content now */
 int	ofile_content(Ofile *f, Blob **b, int *fd);	/* made if not: a counted Blob, or a borrowed descriptor */
+void	ofile_seen(Ofile *f);	/* Oseen: its message is read now, if reading it reads it */
 void	ofile_forget(Ofile *f);	/* a small content is made again at the next read */
 ssize_t	ofile_read(Ofile *f, void *p, size_t n, uint64_t off);	/* bytes, or -1 + err */
 int	ofile_fd(Ofile *f);	/* a descriptor of the content for the caller to own, or -1 + err */

@@ -178,7 +178,7 @@ cc -std=c11 -O2 -o "$RA" "$here/readall.c"
 # the floor runs on the libfuse mailfs was built with (build/fuse3 when make deps made one)
 fusedir=$repo/build/fuse3/inst/usr
 if [[ -f $fusedir/lib/libfuse3.a ]]; then
-	fusecflags="-I$fusedir/include/fuse3" fuselibs="$fusedir/lib/libfuse3.a -ldl -lrt -lpthread"
+	fusecflags="-I$fusedir/include/fuse3" fuselibs="$fusedir/lib/libfuse3.a $(cat "$repo/build/fuse3/libs" 2>/dev/null) -ldl -lrt -lpthread"
 else
 	fusecflags=$(pkg-config --cflags fuse3) fuselibs=$(pkg-config --libs fuse3)
 fi

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# t-timeout.sh: no hung mount.  mailfs sets the kernel's request timeout
+# (-o timeout=SECS, libfuse 3.18 on kernel 6.14 or newer): while mailfs
+# is stopped (kill -STOP), a reader of a file it has not answered for
+# gets an error within that time and the kernel's check period (15 s),
+# not a hang; after kill -CONT the mount is gone cleanly, mailfs exits 0
+# and nothing stays mounted.  With -o timeout=0 the reader waits.
+#
+#	tests/t-timeout.sh MAILFS_BINARY
+set -u
+export LC_ALL=C
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/.." || exit 2
+. tests/tap.sh
+T=$(mktemp -d "${TMPDIR:-/tmp}/t-timeout.XXXXXX") || exit 2
+pids=()
+trap 'kill -CONT "${pids[@]}" 2>/dev/null; for m in "$T"/m*; do fusermount3 -u "$m" 2>/dev/null; done; wait; rm -rf "$T"' EXIT
+cp testdata/sample.mbox "$T/box"
+
+# start N OPTS: mailfs -f -D OPTS on $T/mN; its pid in $pid
+start() {
+	mkdir "$T/m$1"
+	"$BIN" -f -D -o "$2" -m "$T/m$1" "$T/box" 2>"$T/log$1" &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do mountpoint -q "$T/m$1" && break; sleep 0.1; done
+}
+
+start 1 timeout=2
+line=$(grep -m1 '^fuse: request timeout' "$T/log1")
+if [ "$line" != "fuse: request timeout: 2 s" ]; then
+	case $line in
+	*"the kernel has none"*|*"older than 3.18"*) skip "a stopped mailfs: the reader gets an error" "${line#fuse: }"
+		tap_done; exit ;;
+	esac
+	notok "-D says the request timeout set: 2 s" "${line:-no request timeout line}"
+else
+	ok "-D says the request timeout set: 2 s"
+fi
+cat "$T/m1/mbox/1/subject" >/dev/null
+kill -STOP "$pid"
+t0=$(date +%s%N)
+err=$(timeout 90 cat "$T/m1/mbox/3/body" 2>&1 >/dev/null)
+rc=$?
+secs=$(( ($(date +%s%N) - t0) / 1000000000 ))
+assert "with mailfs stopped, a reader gets an error, not a hang, in ${secs} s (at most 2 s and two checks of 15 s)" \
+	'[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$secs" -le 35 ]' 'echo "rc $rc: $err"'
+assert "the error says the connection was aborted: ${err##*: }" '[[ $err == *"connection abort"* ]]' 'echo "$err"'
+kill -CONT "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait "$pid"
+rc=$?
+assert "after kill -CONT mailfs ends by itself (status $rc) and the mount is gone" \
+	'[ "$rc" -eq 0 ] && ! mountpoint -q "$T/m1" && ! grep -q " $T/m1 " /proc/mounts' 'grep " $T/m1 " /proc/mounts'
+
+# without a timeout the reader waits for as long as mailfs is stopped
+start 2 timeout=0
+assert "-o timeout=0: -D says there is none" 'grep -q "^fuse: request timeout: none, turned off" "$T/log2"' 'grep timeout "$T/log2"'
+kill -STOP "$pid"
+timeout 20 cat "$T/m2/mbox/3/body" >/dev/null 2>&1 &
+reader=$!
+sleep 18
+kill -0 "$reader" 2>/dev/null
+waiting=$?
+kill -CONT "$pid"
+wait "$reader"
+rc=$?
+assert "and a reader of a stopped mailfs still waits after 18 s, then reads once it runs (status $rc)" \
+	'[ "$waiting" -eq 0 ] && [ "$rc" -eq 0 ]'
+fusermount3 -u "$T/m2"
+wait "$pid"
+tap_done
