@@ -49,7 +49,8 @@ TESTSRCS = \
 	tests/check_files.c \
 	tests/check_maildir.c \
 	tests/check_prefetch.c \
-	tests/check_ctl.c
+	tests/check_ctl.c \
+	tests/check_container.c
 
 # libfuse: the system's when it is 3.17 or newer, else the copy of
 # Debian's fuse3 that tools/libfuse (make deps) built into build/fuse3,

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include "tree/tree.h"
 #include "srv/srv.h"
 
@@ -66,6 +68,14 @@ checkmount(const char *mnt)
 	return 0;
 }
 
+static int
+inmemory(const char *dir)
+{
+	struct statfs fs;
+
+	return statfs(dir, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
+
 /*
  * The container cache lives with the serving process, so it starts
  * here.  It wants a memory file system: creating a file on a disk one
@@ -83,6 +93,11 @@ serving_cache(void)
 			break;
 	if (i == nelem(dirs))
 		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
+	else if (inmemory(dirs[i]))	/* large contents read faster from a disk file system's page cache */
+		for (i++; i < nelem(dirs); i++)
+			if (dirs[i] && *dirs[i] && !inmemory(dirs[i]) && access(dirs[i], W_OK) == 0 &&
+			    container_large(dirs[i], 0) == 0)
+				break;
 	prefetch_start();
 	if (watch_start() < 0)
 		fprintf(stderr, "mailfs: %s; new mail shows only after refresh\n", errmsg());

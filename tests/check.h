@@ -8,6 +8,7 @@ Suite	*files_suite(void);
 Suite	*maildir_suite(void);
 Suite	*prefetch_suite(void);
 Suite	*ctl_suite(void);
+Suite	*container_suite(void);
 
 /* check_main.c: the corpus, served through the tree layer */
 Box	*tbox(const char *name);	/* testdata/boxes/<name>.mbox, or testdata/sample.mbox */

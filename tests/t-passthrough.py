@@ -153,6 +153,7 @@ def main():
         check("two opens at once of one file share one backing id and read the same bytes",
               same and n1 - n0 <= 1, (same, n1 - n0))
 
+        uring(mailfs, tmp, mounts, names, B)
         leak(A, names)
         stale(A)
         changedbehind(mailfs, tmp, mounts)
@@ -162,6 +163,34 @@ def main():
         for M in mounts:
             M.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+URING = "/sys/module/fuse/parameters/enable_uring"
+
+
+def uring(mailfs, tmp, mounts, names, B):
+    """-o uring, with the kernel's io_uring for FUSE turned on for it (and back)."""
+    if not os.access(URING, os.W_OK):
+        tap.ok(True, "FUSE over io_uring # SKIP %s is not writable here" % URING)
+        return
+    was = read(URING).strip()
+    try:
+        with open(URING, "w") as f:
+            f.write("1\n")
+        shutil.copy(os.path.join(tmp, "box.plain"), os.path.join(tmp, "box.uring"))
+        U = Mount(mailfs, os.path.join(tmp, "box.uring"), os.path.join(tmp, "u"), os.path.join(tmp, "u.log"),
+                  ["-o", "uring"])
+        mounts.append(U)
+        line = re.search(r"^fuse: transport: .*$", U.trace(), re.M)
+        check("-o uring with the kernel offering it: -D says %s" % (line.group(0) if line else "nothing"),
+              line and line.group(0).startswith("fuse: transport: io_uring"))
+        diff = [p for p in names if read(os.path.join(U.mnt, "mbox", p)) != read(os.path.join(B.mnt, "mbox", p))]
+        check("over io_uring, with passthrough, every file reads the same bytes", not diff, diff[:5])
+        U.stop()
+        mounts.remove(U)
+    finally:
+        with open(URING, "w") as f:
+            f.write(("1" if was in ("Y", "1") else "0") + "\n")
 
 
 def leak(A, names):

@@ -19,7 +19,10 @@ struct Imapurl {
 };
 
 enum {
-	Timeout = 60,		/* seconds a server may keep us waiting */
+	Timeout = 10,		/* seconds a server may keep us silent: two of them (the
+			   IDLE connection's, then the command's) and a reconnect
+			   fit in the 30 s the FUSE mount asks the kernel to wait,
+			   so a stalled server costs a read 20 s, not the mount */
 	Readahead = 64,		/* messages fetched in one round trip */
 	Readbytes = 8 << 20,	/* ... or this many bytes */
 	Hdrrun = 256,		/* headers fetched in one round trip */

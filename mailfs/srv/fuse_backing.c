@@ -33,8 +33,8 @@
 
 enum {
 	Nhash = 1 << 12,
-	Idlemax = 8192,		/* kept ids of files open nowhere */
-	Idlebytes = 64 << 20,	/* and their contents' bytes */
+	Idlemax = 32768,	/* kept ids of files open nowhere */
+	Idlebytes = 128 << 20,	/* and their contents' bytes */
 };
 
 typedef struct Rec Rec;

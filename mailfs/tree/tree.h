@@ -43,6 +43,7 @@ int	watch_sync(Box *b);	/* take in b's new mail now; the tree locked */
 
 /* container.c: file contents as descriptors, costly ones cached on disk */
 int	container_init(const char *base, uint64_t bytes);
+int	container_large(const char *base, uint64_t bytes);	/* contents of 1 MB and up: a disk file system */
 void	container_cleanup(void);
 int	container_get(Qpath q);	/* a descriptor on q's cached content, or -1 */
 int	container_put(Qpath q, const Blob *b, int wantfd);

@@ -4,13 +4,16 @@
  * through mailfs, so every run measures what the FUSE round trips alone
  * cost on the machine: the floor under any FUSE server.
  *
- *	mirrorfs [-d] [-f] [-t N] SRCDIR MOUNTPOINT
+ *	mirrorfs [-d] [-f] [-u] [-t N] SRCDIR MOUNTPOINT
  *
  * -d	libfuse's trace of every request on stderr (implies -f): to count
  *	what a benchmark step asks of a FUSE server.
  * -f	stay in the foreground (else return once the mount is ready).
  * -t N	multithreaded loop with at most N threads (mailfs uses 8);
  *	default: single-threaded, the cheapest path for one reader.
+ * -u	FUSE over io_uring (libfuse 3.18), where the kernel offers it
+ *	(/sys/module/fuse/parameters/enable_uring): the same transport
+ *	as a mailfs that runs on it.
  *
  * It caches as mailfs does (entries and attributes for an hour, pages
  * kept across opens, no flush on close) and answers readdirplus too, as
@@ -412,7 +415,7 @@ static const struct fuse_lowlevel_ops ops = {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mirrorfs [-d] [-f] [-t threads] srcdir mountpoint\n");
+	fprintf(stderr, "usage: mirrorfs [-d] [-f] [-u] [-t threads] srcdir mountpoint\n");
 	exit(2);
 }
 
@@ -420,13 +423,16 @@ int
 main(int argc, char **argv)
 {
 	char opts[] = "fsname=mirrorfs,subtype=mirrorfs,ro,default_permissions,auto_unmount,noatime";
-	char *fargv[] = { "mirrorfs", "-o", opts, NULL, NULL };
+	char *fargv[] = { "mirrorfs", "-o", opts, NULL, NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
 	struct fuse_session *se;
 	int c, foreground = 0, threads = 0, ret = 1;
 
-	while ((c = getopt(argc, argv, "dft:")) != -1) {
+	while ((c = getopt(argc, argv, "dfut:")) != -1) {
 		switch (c) {
+		case 'u':	/* as mailfs asks for it: used where the kernel offers it */
+			fargv[args.argc++] = "-oio_uring";
+			break;
 		case 'd':
 			fargv[args.argc++] = "-d";
 			foreground = 1;

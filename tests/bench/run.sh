@@ -6,7 +6,11 @@
 # Environment: BENCH_N (messages, default 100000), BENCH_DIR (work
 # directory, default /var/tmp/mailfs-bench), BENCH_KEEP=1 (keep the
 # plain copy of the tree), MAILFS (server binary, default mailfs/mailfs),
-# BENCH_MIRROR_THREADS (run mirrorfs, the FUSE floor, with -t N).
+# BENCH_MIRROR_THREADS (run mirrorfs, the FUSE floor, with -t N),
+# BENCH_MAILFS_OPTS (mailfs -o options, e.g. nopassthrough), BENCH_URING=1
+# (FUSE over io_uring for mailfs and mirrorfs both, the kernel's
+# enable_uring set for the run), BENCH_TREE_N (messages of the grep -r
+# and READ-count mailbox, default 5000).
 set -euo pipefail
 export LC_ALL=C
 
@@ -38,6 +42,19 @@ RA=$W/readall
 MIRRORFS=$W/mirrorfs
 MIRROR=$W/mirror	# mirrorfs over $PLAIN: the FUSE floor
 MARKER=zanzibar
+TREE_N=${BENCH_TREE_N:-5000}
+OR=$W/openread
+# mailfs's and mirrorfs's options: the same transport for both
+mopts=(${BENCH_MAILFS_OPTS:+-o "$BENCH_MAILFS_OPTS"})
+fopts=()
+URINGPARAM=/sys/module/fuse/parameters/enable_uring
+uringwas=
+if [[ -n ${BENCH_URING:-} ]]; then
+	uringwas=$(cat "$URINGPARAM")
+	echo 1 >"$URINGPARAM" || { echo "bench: BENCH_URING needs root to set $URINGPARAM" >&2; exit 1; }
+	mopts+=(-o uring)
+	fopts+=(-u)
+fi
 XARGS_S=1000000		# xargs command-line size: few grep processes
 
 failures=()
@@ -55,7 +72,8 @@ ismounted() {
 
 cleanup() {
 	local rc=$? m
-	for m in "$MIRROR" "$MNT"; do
+	[[ -z $uringwas ]] || echo "$uringwas" >"$URINGPARAM"
+	for m in "$MIRROR" "$MNT" "$W/mnt-big" "$W/mnt-tree" "$W/mirror-tree"; do
 		if ismounted "$m"; then
 			fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || true
 		fi
@@ -175,6 +193,7 @@ echo "mailfs bench: N=$N, work dir $W"
 # 1. tools and mailbox
 cc -std=c11 -O2 -o "$GEN" "$here/genmbox.c"
 cc -std=c11 -O2 -o "$RA" "$here/readall.c"
+cc -std=c11 -O2 -o "$OR" "$here/openread.c"
 # the floor runs on the libfuse mailfs was built with (build/fuse3 when make deps made one)
 fusedir=$repo/build/fuse3/inst/usr
 if [[ -f $fusedir/lib/libfuse3.a ]]; then
@@ -184,7 +203,8 @@ else
 fi
 # shellcheck disable=SC2086
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Wall -Wextra $fusecflags -o "$MIRRORFS" "$here/mirrorfs.c" $fuselibs
-echo "mirrorfs: built with libfuse $(strings "$MIRRORFS" | grep -m1 -E '^3\.[0-9]+\.[0-9]+$' || echo '?')"
+mirrorver=$(strings "$MIRRORFS" | grep -E '^3\.[0-9]+\.[0-9]+$' | head -n 1 || true)
+echo "mirrorfs: built with libfuse ${mirrorver:-?}"
 stamp="n=$N seed=1 gen=$(sha256sum <"$here/genmbox.c" | cut -c1-64)"
 if [[ -f $MBOX && -f $MBOX.stamp && $(cat "$MBOX.stamp") == "$stamp" ]]; then
 	echo "mbox: reusing $MBOX"
@@ -224,7 +244,7 @@ floor_a=$(elapsed "$t0" "$t1")
 
 # (a) mount and list
 t0=$EPOCHREALTIME
-if ! "$MAILFS" -m "$MNT" "$MBOX" </dev/null >"$W/mailfs.log" 2>&1; then
+if ! "$MAILFS" "${mopts[@]}" -m "$MNT" "$MBOX" </dev/null >"$W/mailfs.log" 2>&1; then
 	echo "bench: mailfs -m $MNT $MBOX failed:" >&2
 	cat "$W/mailfs.log" >&2
 	exit 1
@@ -259,6 +279,9 @@ fi
 # (d) grep through the mount, twice (first, then warm)
 grep1_m=$(grepbody "$MNT" "$W/grep-mnt1.txt")
 grep2_m=$(grepbody "$MNT" "$W/grep-mnt2.txt")
+
+# (g) a small file: open, read and close of one already-cached info
+small_m=$("$OR" -n 20000 "$MNT/mbox/1/info" | sed -n 's/.*median \([0-9.]*\) us.*/\1/p')
 
 # plain copy of the same info and body files, one file per message
 rm -rf "$PLAIN"
@@ -320,13 +343,14 @@ fi
 # it costs over the plain copy is what FUSE round trips cost on this
 # machine, which no FUSE server can go below.
 t0=$EPOCHREALTIME
-if ! "$MIRRORFS" ${BENCH_MIRROR_THREADS:+-t "$BENCH_MIRROR_THREADS"} "$PLAIN" "$MIRROR" </dev/null >"$W/mirrorfs.log" 2>&1; then
+if ! "$MIRRORFS" "${fopts[@]}" ${BENCH_MIRROR_THREADS:+-t "$BENCH_MIRROR_THREADS"} "$PLAIN" "$MIRROR" </dev/null >"$W/mirrorfs.log" 2>&1; then
 	echo "bench: mirrorfs $PLAIN $MIRROR failed:" >&2
 	cat "$W/mirrorfs.log" >&2
 	exit 1
 fi
 nls_f=$(ls "$MIRROR/mbox" | wc -l)
 t1=$EPOCHREALTIME
+mirror_a=$(elapsed "$t0" "$t1")
 mirrorpid=$(findpid mirrorfs "$MIRROR")
 [[ $nls_f -eq $N ]] || fail "ls $MIRROR/mbox shows $nls_f entries, expected $N"
 echo "fuse-floor: mount+ls through mirrorfs${BENCH_MIRROR_THREADS:+ -t $BENCH_MIRROR_THREADS} $(elapsed "$t0" "$t1") s (mailfs $meas_a s)"
@@ -337,6 +361,11 @@ sameinfo mirror plain
 grep1_f=$(grepbody "$MIRROR" "$W/grep-mirror1.txt")
 grep2_f=$(grepbody "$MIRROR" "$W/grep-mirror2.txt")
 grepcheck "$W/grep-mirror1.txt" "$W/grep-mirror2.txt"
+small_f=$("$OR" -n 20000 "$MIRROR/mbox/1/info" | sed -n 's/.*median \([0-9.]*\) us.*/\1/p')
+mkdir -p /dev/shm/mailfs-bench.$$
+cp "$PLAIN/mbox/1/info" /dev/shm/mailfs-bench.$$/info
+small_t=$("$OR" -n 20000 /dev/shm/mailfs-bench.$$/info | sed -n 's/.*median \([0-9.]*\) us.*/\1/p')
+rm -rf /dev/shm/mailfs-bench.$$
 for i in 1 2; do
 	sed "s|^$MIRROR/||" "$W/grep-mirror$i.txt" | sort >"$W/grep-mirror$i.rel"
 	cmp -s "$W/grep-mirror$i.rel" "$W/grep-plain$i.rel" ||
@@ -365,6 +394,15 @@ if [[ -n $mirrorpid ]]; then
 else
 	fail "cannot find the mirrorfs process for $MIRROR"
 fi
+
+# against the do-nothing server on the same libfuse and transport
+figure "vs-mirrorfs mount-ls" "$meas_a" "$mirror_a" s "<= 1.0x mirrorfs" "r <= 1.0"
+figure "vs-mirrorfs read-info" "$meas_b" "$mirror_b" s "<= 1.0x mirrorfs" "r <= 1.0"
+figure "vs-mirrorfs grep-body (warm)" "$grep2_m" "$grep2_f" s "<= 1.0x mirrorfs" "r <= 1.0"
+figure "vs-mirrorfs grep-body (first)" "$grep1_m" "$grep1_f" s "<= 1.5x mirrorfs" "r <= 1.5"
+figure "small-file" "$small_m" "$small_f" us "<= 1.0x mirrorfs" "r <= 1.0" "mirrorfs; tmpfs $small_t us"
+
+. "$here/kernel.sh"
 
 if ((${#failures[@]})); then
 	echo "bench: ${#failures[@]} check(s) failed:"
