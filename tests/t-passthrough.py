@@ -98,7 +98,7 @@ def main():
         m = re.search(r"^fuse: passthrough: (.*)$", A.trace(), re.M)
         on = m and m.group(1).startswith("on")
         if not on:
-            why = m.group(1) if m else "no passthrough line in the -D trace"
+            why = m.group(1).replace("off, ", "", 1) if m else "no passthrough line in the -D trace"
             if os.environ.get("MAILFS_REQUIRE_PASSTHROUGH"):
                 check("passthrough is on (MAILFS_REQUIRE_PASSTHROUGH is set)", False, why)
             else:

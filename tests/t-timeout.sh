@@ -29,6 +29,16 @@ start() {
 	for _ in $(seq 100); do mountpoint -q "$T/m$1" && break; sleep 0.1; done
 }
 
+# timedread FILE: cat it, within 90 s at most; its stderr in $err, status
+# in $rc, whole seconds taken in $secs
+timedread() {
+	local t0
+	t0=$(date +%s%N)
+	err=$(timeout 90 cat "$1" 2>&1 >/dev/null)
+	rc=$?
+	secs=$(( ($(date +%s%N) - t0) / 1000000000 ))
+}
+
 start 1 timeout=2
 line=$(grep -m1 '^fuse: request timeout' "$T/log1")
 if [ "$line" != "fuse: request timeout: 2 s" ]; then
@@ -42,10 +52,7 @@ else
 fi
 cat "$T/m1/mbox/1/subject" >/dev/null
 kill -STOP "$pid"
-t0=$(date +%s%N)
-err=$(timeout 90 cat "$T/m1/mbox/3/body" 2>&1 >/dev/null)
-rc=$?
-secs=$(( ($(date +%s%N) - t0) / 1000000000 ))
+timedread "$T/m1/mbox/3/body"
 assert "with mailfs stopped, a reader gets an error, not a hang, in ${secs} s (the kernel checks every 15 s: at most 45 s)" \
 	'[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$secs" -le 45 ]' 'echo "rc $rc: $err"'
 assert "the error says the connection was aborted: ${err##*: }" '[[ $err == *"connection abort"* ]]' 'echo "$err"'
@@ -95,10 +102,7 @@ stopped=$(tests/dovecot.sh imaps "$D" | tr '\n' ' ')
 pids+=($stopped)
 # shellcheck disable=SC2086
 kill -STOP $stopped
-t0=$(date +%s%N)
-err=$(timeout 90 cat "$T/m3/mbox/3/body" 2>&1 >/dev/null)
-rc=$?
-secs=$(( ($(date +%s%N) - t0) / 1000000000 ))
+timedread "$T/m3/mbox/3/body"
 assert "an IMAP server stalled mid-session (imap pids $stopped): a read of an unfetched body ends in ${secs} s, within the request timeout (status $rc${err:+: $err})" \
 	'[ "$rc" -ne 124 ] && [ "$secs" -le 40 ] && [[ $err != *"connection abort"* ]]' 'tail -5 "$T/log3"'
 assert "and the mount stays: the listing still reads" 'ls "$T/m3/mbox" | grep -qx 5' 'ls "$T/m3/mbox" 2>&1'

@@ -6,9 +6,13 @@
  * files, so an inode's id is shared by its opens.  An id is kept after
  * the last close: reopening an unchanged file (a listing read twice,
  * grep after ls) then costs one OPEN answered from this table, nothing
- * made.  Kept ids whose inode has no open are bounded in number and
- * bytes, oldest closed first, since a memfd holds memory the kernel
- * cannot reclaim.
+ * made.  Kept ids whose inode has no open are bounded in number, and
+ * those on a memfd in bytes too, oldest closed first: a memfd holds
+ * memory the kernel cannot reclaim, while a cache file is the container
+ * cache's, which bounds it (an id kept on a cache file evicted since
+ * holds it until the id goes).  The number is set above the bodies of
+ * a 100,000-message mailbox, so a second grep over them reopens each
+ * from this table.
  *
  * A change of a content (a message's flags, hence its info) marks its
  * record stale.  While an older open still holds the old backing file,
@@ -33,8 +37,8 @@
 
 enum {
 	Nhash = 1 << 12,
-	Idlemax = 32768,	/* kept ids of files open nowhere */
-	Idlebytes = 128 << 20,	/* and their contents' bytes */
+	Idlemax = 1 << 17,	/* kept ids of files open nowhere */
+	Idlebytes = 128 << 20,	/* and of those, the bytes of memfds */
 };
 
 typedef struct Rec Rec;
@@ -43,7 +47,7 @@ struct Rec {
 	int	id;
 	int	nopen;
 	int	stale;		/* content changed: no new opens; closed at the last close */
-	long	bytes;
+	long	bytes;	/* a memfd's size; 0 for a cache file */
 	Rec	*next;		/* hash chain */
 	Rec	*older, *newer;	/* the idle list, when nopen == 0 */
 };
@@ -57,6 +61,7 @@ static size_t ndoomed, adoomed;
 static uint64_t nchanged;	/* backing_changed calls, ever */
 static int on, tracing;
 
+#ifdef FUSE_CAP_PASSTHROUGH
 static int
 cansysadmin(void)
 {
@@ -67,6 +72,7 @@ cansysadmin(void)
 		return 0;
 	return (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
 }
+#endif
 
 int
 backing_usable(struct fuse_conn_info *conn, const char **why)
@@ -209,7 +215,8 @@ backing_open(fuse_req_t req, fuse_ino_t ino, int (*mkfd)(void *), void *arg, int
 #ifdef FUSE_CAP_PASSTHROUGH
 	id = fuse_passthrough_open(req, fd);
 #endif
-	long bytes = fstat(fd, &st) == 0 ? (long)st.st_size : 0;
+	/* a memfd has no name (no link); a cache file has one */
+	long bytes = fstat(fd, &st) == 0 && st.st_nlink == 0 ? (long)st.st_size : 0;
 	close(fd);	/* the kernel holds the file by the id */
 	if (id <= 0)
 		return 0;

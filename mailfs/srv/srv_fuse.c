@@ -545,7 +545,9 @@ handdown(fuse_req_t req, fuse_ino_t ino, Handle *h, struct fuse_file_info *fi)
 
 	fi->noflush = 1;
 	if (id) {
+#ifdef FUSE_CAP_PASSTHROUGH	/* else backing_open gives none */
 		fi->backing_id = id;
+#endif
 		h->backed = 1;
 	}
 	if (id == 0 || old) {
