@@ -317,6 +317,28 @@ START_TEST(two_content_types_body_as_parsed)
 }
 END_TEST
 
+/* References: the ids in order, one a line; <...> with white space skipped; the last max kept */
+START_TEST(references_ids)
+{
+	Buf raw = { 0 }, out = { 0 };
+	Hdr h = { 0 };
+
+	bufputs(&raw, "Subject: x\nReferences: <a@x> junk <not an id> <b@x>\n\t<c@x>(comment)<>\n\n");
+	hdr_parse(&h, raw.p, raw.n);
+	hdr_ids(&out, &h, "References", 64);
+	ck_assert_str_eq(out.p, "<a@x>\n<b@x>\n<c@x>\n");
+	bufreset(&out);
+	hdr_ids(&out, &h, "References", 2);
+	ck_assert_str_eq(out.p, "<b@x>\n<c@x>\n");
+	bufreset(&out);
+	hdr_ids(&out, &h, "In-Reply-To", 64);
+	ck_assert_uint_eq(out.n, 0);
+	hdr_free(&h);
+	buffree(&raw);
+	buffree(&out);
+}
+END_TEST
+
 /* our split of a stored header agrees with GMime's parse of it */
 START_TEST(header_split_agrees_with_gmime)
 {
@@ -355,6 +377,7 @@ model_suite(void)
 	tcase_add_test(t, toplevel_rfc822);
 	tcase_add_test(t, deep_nesting);
 	tcase_add_test(t, walk_errors);
+	tcase_add_test(t, references_ids);
 	tcase_add_test(t, multipart_body_needs_no_parse);
 	tcase_add_test(t, two_content_types_body_as_parsed);
 	suite_add_tcase(s, t);

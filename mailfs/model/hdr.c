@@ -287,6 +287,34 @@ hdr_value(Buf *out, Hdr *h, const char *name)
 		flatten(out, v);
 }
 
+/*
+ * The message ids (<...>) of a field such as References, one a line in
+ * the field's order, the last max of them: a long thread's References
+ * grows at its end, so the oldest are dropped.  A <...> holding white
+ * space is no id and is skipped.
+ */
+void
+hdr_ids(Buf *out, Hdr *h, const char *name, int max)
+{
+	const char *v = hdr_get(h, name), *start[max > 0 ? max : 1];
+	size_t len[max > 0 ? max : 1], n = 0;
+
+	if (v == NULL || max <= 0)
+		return;
+	for (const char *lt = strchr(v, '<'); lt; lt = strchr(lt + 1, '<')) {
+		size_t k = strcspn(lt + 1, "<> \t\r\n");
+		if (lt[1 + k] != '>' || k == 0)
+			continue;
+		start[n % max] = lt;
+		len[n % max] = k + 2;
+		n++;
+	}
+	for (size_t i = n > (size_t)max ? n - max : 0; i < n; i++) {
+		bufadd(out, start[i % max], len[i % max]);
+		bufputc(out, '\n');
+	}
+}
+
 void
 hdr_decoded(Buf *out, Hdr *h, const char *name)
 {

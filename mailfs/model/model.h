@@ -43,6 +43,7 @@ int	hdr_count(Hdr *h, const char *name);	/* fields of that name */
 void	hdr_pairs(Buf *out, Hdr *h, int which);
 void	hdr_value(Buf *out, Hdr *h, const char *name);	/* unfolded, trimmed */
 void	hdr_decoded(Buf *out, Hdr *h, const char *name);	/* RFC 2047-decoded too */
+void	hdr_ids(Buf *out, Hdr *h, const char *name, int max);	/* its <ids>, one a line, the last max */
 void	hdr_text(Buf *out, const char *raw);
 void	hdr_all(Buf *out, Hdr *h);
 void	hdr_ctime(Buf *out, int64_t secs);

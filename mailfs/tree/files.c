@@ -15,7 +15,7 @@ typedef void Gen(Buf *out, Part *p);
 static Gen genbcc, gencc, genfrom, genreplyto, gensender, gento, genbody, gendate, gendigest, gendisposition, genfilename,
 	genflags, genheader, geninfo, geninreplyto, genlines, genmessageid,
 	genmimeheader, genraw, genrawbody, genrawheader, genrawunix, gensize,
-	gensubject, gentype, genunixdate, genunixheader;
+	genreferences, gensubject, gentype, genunixdate, genunixheader;
 
 /*
  * Listed in this order, before the numbered parts.  Whole: made from
@@ -51,6 +51,7 @@ static const struct {
 	{ "rawbody",	0444, Ftop | Fpart, genrawbody, Whole, Hread },
 	{ "rawheader",	0444, Ftop | Fpart, genrawheader, Whole, Hread },
 	{ "rawunix",	0444, Ftop, genrawunix, Whole, Hread },
+	{ "references",	0444, Ftop | Fpart, genreferences, Header, Hread },
 	{ "replyto",	0444, Ftop | Fpart, genreplyto, Header, Hread },
 	{ "sender",	0444, Ftop | Fpart, gensender, Header, Hread },
 	{ "size",	0444, Ftop | Fpart, gensize, Whole, Hread },
@@ -349,6 +350,16 @@ static void
 geninreplyto(Buf *out, Part *p)
 {
 	value(out, p, "In-Reply-To");
+}
+
+/* 9front's upas/fs keeps ten; a long thread is worth more */
+enum { Maxrefs = 64 };
+
+static void
+genreferences(Buf *out, Part *p)
+{
+	if (part_hdr(p))
+		hdr_ids(out, part_hdr(p), "References", Maxrefs);
 }
 
 static size_t

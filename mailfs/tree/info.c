@@ -133,5 +133,10 @@ info_make(Buf *out, Part *p)
 		line(out, "lines", &v);
 	}
 	fileline(out, p, "filename", file_kind("filename"));
+	/* last: acme Mail skips keys it does not know (loadinfo in its mesg.c) */
+	file_gen(&v, p, file_kind("references"));
+	while (v.n > 0 && v.p[v.n - 1] == '\n')
+		v.n--;
+	line(out, "references", &v);
 	buffree(&v);
 }
