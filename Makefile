@@ -31,6 +31,8 @@ SRCS = \
 	mailfs/tree/watch.c \
 	mailfs/tree/container.c \
 	mailfs/tree/ofile.c \
+	mailfs/tree/thread.c \
+	mailfs/tree/threads.c \
 	mailfs/srv/srv_fuse.c \
 	mailfs/srv/fuse_backing.c \
 	mailfs/srv/p9.c \
@@ -50,7 +52,8 @@ TESTSRCS = \
 	tests/check_maildir.c \
 	tests/check_prefetch.c \
 	tests/check_ctl.c \
-	tests/check_container.c
+	tests/check_container.c \
+	tests/check_thread.c
 
 # libfuse: the system's when it is 3.17 or newer, else the copy of
 # Debian's fuse3 that tools/libfuse (make deps) built into build/fuse3,

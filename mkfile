@@ -37,6 +37,8 @@ OFILES=\
 	mailfs/tree/watch.o\
 	mailfs/tree/container.o\
 	mailfs/tree/ofile.o\
+	mailfs/tree/thread.o\
+	mailfs/tree/threads.o\
 	mailfs/srv/srv_fuse.o\
 	mailfs/srv/fuse_backing.o\
 	mailfs/srv/p9.o\

@@ -253,6 +253,7 @@ enum {
 	Qdir = 0,
 	Qctl = 63,	/* the ctl file of the root or of a box */
 	Qsearch = 62,	/* a box's search file */
+	Qthreads = 61,	/* a box's threads file */
 	Qbits_kind = 6,
 	Qbits_part = 18,
 	Qbits_msg = 32,

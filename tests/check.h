@@ -9,6 +9,7 @@ Suite	*maildir_suite(void);
 Suite	*prefetch_suite(void);
 Suite	*ctl_suite(void);
 Suite	*container_suite(void);
+Suite	*thread_suite(void);
 
 /* check_main.c: the corpus, served through the tree layer */
 Box	*tbox(const char *name);	/* testdata/boxes/<name>.mbox, or testdata/sample.mbox */

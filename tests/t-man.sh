@@ -39,7 +39,7 @@ assert "mailfs(4) has every ctl command ($(echo $cmds))" '[ -n "$cmds" ] && [ -z
 
 files=$(grep -oE '^\s*\{ "[a-z]+",\s*0[0-7]+' mailfs/tree/files.c | grep -oE '"[a-z]+"' | tr -d '"')
 missing=
-for f in $files ctl search; do grep -qE "^\.(It|Pa) Pa ([a-z]+ , )*$f( |,|$)|^\.(It )?Pa $f( |,|$)|Pa mbox/$f$" mailfs/mailfs.4 || missing+=" $f"; done
+for f in $files ctl search threads; do grep -qE "^\.(It|Pa) Pa ([a-z]+ , )*$f( |,|$)|^\.(It )?Pa $f( |,|$)|Pa mbox/$f$" mailfs/mailfs.4 || missing+=" $f"; done
 assert "mailfs(4) has every file of the file table ($(echo $files | wc -w) files) and ctl, search" '[ -n "$files" ] && [ -z "$missing" ]' 'echo "missing:$missing"'
 
 missing=

@@ -480,6 +480,10 @@ def sec_conformance(t, S):
                 fid, qs = c.walkto(path)
                 st = c.stat(fid)
                 c.open(fid)
+                if d.name == "thread":	# made at each open: length 0 until opened, then its length
+                    st0, st = st, c.stat(fid)
+                    if st0.length != 0:
+                        bad.append("%s: length %d before open" % (path, st0.length))
                 data = c.read_eof(fid)
                 ra, ln = c.read_all(fid)
                 c.clunk(fid)

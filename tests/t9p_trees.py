@@ -30,7 +30,9 @@ def dump9p(c, dirfid, rel, depth, out):
         c.open(nf)
         data = c.read_eof(nf)
         c.clunk(nf)
-        if len(data) != st.length:
+        # threads and thread are made at each open: length 0 until then, as treedump.py allows
+        live = st.name in ("threads", "thread") and st.length == 0
+        if len(data) != st.length and not live:
             out.append("SIZE MISMATCH %s stat %d read %d" % (path, st.length, len(data)))
         out.append("%s\t%o\t%d\t%s" % (path, st.mode & 0o777, len(data), hashlib.sha1(data).hexdigest()))
 

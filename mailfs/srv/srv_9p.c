@@ -341,6 +341,8 @@ rstat(Conn *c, Fcall *t, Fcall *r)
 		return Eunknownfid;
 	if (tree_stat(f->q, &d) < 0)
 		return errmsg();
+	if (f->of && tree_how(f->q) == Hlive)	/* made at open: its length is this open's */
+		d.length = ofile_size(f->of);
 	size_t n = packdir(&d, c->out + 9, c->msize - 9);
 	if (n == 0)
 		return "stat too big";

@@ -15,7 +15,7 @@ typedef void Gen(Buf *out, Part *p);
 static Gen genbcc, gencc, genfrom, genreplyto, gensender, gento, genbody, gendate, gendigest, gendisposition, genfilename,
 	genflags, genheader, geninfo, geninreplyto, genlines, genmessageid,
 	genmimeheader, genraw, genrawbody, genrawheader, genrawunix, gensize,
-	genreferences, gensubject, gentype, genunixdate, genunixheader;
+	genreferences, gensubject, genthread, gentype, genunixdate, genunixheader;
 
 /*
  * Listed in this order, before the numbered parts.  Whole: made from
@@ -56,6 +56,7 @@ static const struct {
 	{ "sender",	0444, Ftop | Fpart, gensender, Header, Hread },
 	{ "size",	0444, Ftop | Fpart, gensize, Whole, Hread },
 	{ "subject",	0444, Ftop | Fpart, gensubject, Header, Hread },
+	{ "thread",	0444, Ftop, genthread, Header, Hlive },
 	{ "to",		0444, Ftop | Fpart, gento, Header, Hread },
 	{ "type",	0444, Ftop | Fpart, gentype, Header, Hread },
 	{ "unixdate",	0444, Ftop, genunixdate, Header, Hread },
@@ -139,6 +140,13 @@ file_content(Part *p, int kind)
 		return seterr(ENOENT, "file does not exist"), NULL;
 	if (p->files[kind] == NULL && files[kind - 1].whole && wholefor(p) < 0)
 		return NULL;
+	if (files[kind - 1].how == Hlive) {	/* what the whole box says now: not kept */
+		Buf b = { 0 };
+		files[kind - 1].gen(&b, p);
+		Blob *live = blobfrombuf(&b);
+		buffree(&b);
+		return live;
+	}
 	if (p->files[kind] == NULL) {
 		Buf b = { 0 };
 		files[kind - 1].gen(&b, p);
@@ -360,6 +368,13 @@ genreferences(Buf *out, Part *p)
 {
 	if (part_hdr(p))
 		hdr_ids(out, part_hdr(p), "References", Maxrefs);
+}
+
+/* its thread, as the box's threads file gives it */
+static void
+genthread(Buf *out, Part *p)
+{
+	threads_make(out, p->msg->box, p->msg->id);
 }
 
 static size_t

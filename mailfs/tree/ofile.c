@@ -66,7 +66,7 @@ ofile_open(Qpath q, int write, int policy)
 int
 ofile_fixed(Ofile *f)
 {
-	return f->how == Hread || f->how == Hflags;
+	return f->how == Hread || f->how == Hflags || f->how == Hlive;
 }
 
 int
@@ -135,7 +135,7 @@ void
 ofile_forget(Ofile *f)
 {
 	pthread_mutex_lock(&f->lk);
-	if (f->made && f->small) {
+	if (f->made && f->small && f->how != Hlive) {	/* a live content stays what the open saw */
 		blobunref(f->small);
 		f->small = NULL;
 		f->made = 0;
@@ -205,6 +205,24 @@ ofile_read(Ofile *f, void *p, size_t n, uint64_t off)
 		return 0;	/* at or past the end; pread refuses offsets past 2^63 */
 	k = pread(fd, p, n, off);
 	return k < 0 ? seterr(errno, "%s", strerror(errno)) : k;
+}
+
+uint64_t
+ofile_size(Ofile *f)
+{
+	Blob *b;
+	int fd;
+	struct stat st;
+	uint64_t n = 0;
+
+	if (!ofile_fixed(f) || ofile_content(f, &b, &fd) < 0)
+		return 0;
+	if (b)
+		n = b->n;
+	else if (fstat(fd, &st) == 0)
+		n = st.st_size;
+	blobunref(b);
+	return n;
 }
 
 int

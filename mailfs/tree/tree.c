@@ -116,7 +116,7 @@ resolve(Qpath q, Node *n)
 	if ((n->box = box_byid(QBOX(q))) == NULL)
 		return seterr(ENOENT, "no such mailbox");
 	if (QMSG(q) == 0)
-		return (n->kind == Qdir || n->kind == Qctl || n->kind == Qsearch) && QPART(q) == 0 ? 0 :
+		return (n->kind == Qdir || n->kind == Qctl || n->kind == Qsearch || n->kind == Qthreads) && QPART(q) == 0 ? 0 :
 			seterr(ENOENT, "file does not exist");
 	if ((n->ent = box_msg(n->box, QMSG(q))) == NULL)
 		return seterr(ENOENT, "no such message");
@@ -185,6 +185,8 @@ walk1(Qpath dir, const char *name, Qpath *q)
 		*q = mkq(n.box ? n.box->id : 0, 0, 0, Qctl);
 	} else if (strcmp(name, "search") == 0 && n.box && n.ent == NULL) {
 		*q = mkq(n.box->id, 0, 0, Qsearch);
+	} else if (strcmp(name, "threads") == 0 && n.box && n.ent == NULL) {
+		*q = mkq(n.box->id, 0, 0, Qthreads);
 	} else if (n.box == NULL) {
 		Box *b = box_byname(name);
 		if (b)
@@ -246,9 +248,9 @@ stat1(Qpath q, Dirinfo *d)
 	d->q = q;
 	d->isdir = n.kind == Qdir;
 	d->mode = 0555;
-	if (n.kind == Qctl || n.kind == Qsearch) {
-		strcpy(d->name, n.kind == Qctl ? "ctl" : "search");
-		d->mode = n.kind == Qctl ? 0222 : 0666;
+	if (n.kind == Qctl || n.kind == Qsearch || n.kind == Qthreads) {
+		strcpy(d->name, n.kind == Qctl ? "ctl" : n.kind == Qsearch ? "search" : "threads");
+		d->mode = n.kind == Qctl ? 0222 : n.kind == Qsearch ? 0666 : 0444;
 		d->mtime = n.box ? n.box->mtime : started;
 	} else if (n.box == NULL) {
 		strcpy(d->name, "/");
@@ -266,7 +268,11 @@ stat1(Qpath q, Dirinfo *d)
 		if (n.msg)
 			d->mtime = n.msg->date ? n.msg->date : d->mtime;
 	}
-	if (n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch) {
+	if (n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads &&
+	    file_how(n.kind) == Hlive) {	/* made at open: like ctl, length 0 */
+		snprintf(d->name, sizeof d->name, "%s", file_name(n.kind));
+		d->mode = file_mode(n.kind);
+	} else if (n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads) {
 		Blob *b = file_content(n.part, n.kind);
 		if (b == NULL) {
 			release(&n);
@@ -295,10 +301,10 @@ tree_stat(Qpath q, Dirinfo *d)
 
 /*
  * Offsets: 0 starts a listing, with ctl in the root and in a box, and
- * search after it in a box.  Then in the root one more than the box
- * index; in a box one more than the message number the listing goes on
- * from, so deletions never shift it; in a message or part directory the
- * position among files, then parts.
+ * search and threads after it in a box.  Then in the root one more than
+ * the box index; in a box two more than the message number the listing
+ * goes on from, so deletions never shift it; in a message or part
+ * directory the position among files, then parts.
  */
 static int
 readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), void *arg)
@@ -327,6 +333,13 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		}
 		off = 2;
 	}
+	if (n.box && n.ent == NULL && off == 2) {
+		if (stat1(mkq(n.box->id, 0, 0, Qthreads), &d) == 0 && fn(arg, &d, 3)) {
+			release(&n);
+			return 0;
+		}
+		off = 3;
+	}
 	if (n.box == NULL) {
 		Box *b;
 		for (uint64_t i = off - 1; (b = box_at(i)) != NULL; i++)
@@ -337,12 +350,12 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		memset(&d, 0, sizeof d);
 		d.isdir = 1;
 		d.mode = 0555;
-		for (size_t i = box_msgindex(n.box, off - 1); i < n.box->nmsgs; i++) {
+		for (size_t i = box_msgindex(n.box, off - 2); i < n.box->nmsgs; i++) {
 			Msgent *e = &n.box->msgs[i];
 			d.q = mkq(n.box->id, e->id, 0, Qdir);
 			d.mtime = e->date ? e->date : n.box->mtime;
 			snprintf(d.name, sizeof d.name, "%u", e->id);
-			if (fn(arg, &d, (uint64_t)e->id + 2))
+			if (fn(arg, &d, (uint64_t)e->id + 3))
 				break;
 		}
 	} else {
@@ -393,6 +406,12 @@ tree_read(Qpath q)
 			seterr(EISDIR, "is a directory");
 		else if (n.kind == Qctl || n.kind == Qsearch)
 			b = blobnew("", 0);	/* their reads are the transports' */
+		else if (n.kind == Qthreads) {
+			Buf t = { 0 };
+			threads_make(&t, n.box, 0);
+			b = blobfrombuf(&t);
+			buffree(&t);
+		}
 		else
 			b = file_content(n.part, n.kind);
 		release(&n);
@@ -500,6 +519,8 @@ tree_how(Qpath q)
 		return Hctl;
 	case Qsearch:
 		return Hsearch;
+	case Qthreads:
+		return Hlive;
 	}
 	return QPART(q) == 0 && QKIND(q) <= file_count() ? file_how(QKIND(q)) : Hread;
 }
@@ -590,6 +611,8 @@ tree_changed(Box *b, uint32_t id, int new)
 	char name[16];
 
 	snprintf(name, sizeof name, "%u", id);
+	if (!new)
+		threads_forget(b, id);
 	for (size_t i = 0; i < nelem(watchers); i++)
 		if (watchers[i])
 			watchers[i](mkq(b->id, 0, 0, Qdir), name, new ? Wnew : Wgone);

@@ -36,6 +36,23 @@ int	ctl_removemsg(Qpath msgdir);	/* delete a message, at once */
 int	ctl_writeflags(Qpath flagsfile, const char *data, size_t n);	/* applied at once */
 int	ctl_markseen(Qpath file);	/* its message is read: seen, stored */
 
+/* thread.c: threads from message summaries (the strings are borrowed) */
+typedef struct Tmsg Tmsg;
+struct Tmsg {
+	uint32_t	num;	/* message number */
+	int64_t	date;
+	const char	*msgid;	/* "<...>", or NULL */
+	const char	**refs;	/* the parents' ids, oldest first: References, else In-Reply-To */
+	size_t	nrefs;
+	const char	*subject;	/* decoded, or NULL */
+};
+/* "depth\tnumber\n" a message, "depth\t-\n" a placeholder, newest thread first; only: its thread alone */
+void	thread_make(Buf *out, const Tmsg *m, size_t n, uint32_t only);
+
+/* threads.c: the threads files of a box, from its messages' summaries; the tree locked */
+void	threads_make(Buf *out, Box *b, uint32_t only);	/* only: that message's thread */
+void	threads_forget(Box *b, uint32_t id);	/* the message went */
+
 /* watch.c: new mail */
 int	watch_start(void);
 void	watch_add(Box *b);
@@ -56,6 +73,7 @@ enum {	/* what a file is to an open of it: the write behaviours of the file tabl
 	Hflags,	/* the same, and a write changes the message's flags at once */
 	Hctl,	/* commands */
 	Hsearch,	/* a query per write, its answer read back */
+	Hlive,	/* made at each open from the whole box (threads): served, never cached */
 };
 int	tree_how(Qpath q);
 uint32_t	tree_vers(Qpath q);	/* the qid version: cheap, nothing made */
@@ -107,6 +125,7 @@ int	ofile_content(Ofile *f, Blob **b, int *fd);	/* made if not: a counted Blob, 
 void	ofile_seen(Ofile *f);	/* Oseen: its message is read now, if reading it reads it */
 void	ofile_forget(Ofile *f);	/* a small content is made again at the next read */
 ssize_t	ofile_read(Ofile *f, void *p, size_t n, uint64_t off);	/* bytes, or -1 + err */
+uint64_t	ofile_size(Ofile *f);	/* its content's length, made if not; 0 if none */
 int	ofile_fd(Ofile *f);	/* a descriptor of the content for the caller to own, or -1 + err */
 int	ofile_write(Ofile *f, const void *p, size_t n);
 int	ofile_flush(Ofile *f);	/* Obatch: apply what this open wrote; its error, or a refused write's */
