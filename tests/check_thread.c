@@ -114,6 +114,7 @@ START_TEST(newest_thread_first_and_one_thread)
 	ck_assert_str_eq(threads(m, 3, 3), "0\t1\n1\t3\n");
 	ck_assert_str_eq(threads(m, 3, 2), "0\t2\n");
 	ck_assert_str_eq(threads(m, 3, 9), "");
+	ck_assert_str_eq(threads(NULL, 0, 0), "");	/* an empty mailbox */
 }
 END_TEST
 

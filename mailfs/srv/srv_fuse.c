@@ -812,9 +812,9 @@ srv_fuseconf(Fuseconf *c)
 	c->passthrough = 1;
 	/*
 	 * Measured on the 2-core test machine, one reader opening and
-	 * reading a cached info: 37-44 us a round on /dev/fuse with the
+	 * reading a cached info: 28-34 us a round on /dev/fuse with the
 	 * multithreaded loop (which answers a RELEASE while the next OPEN
-	 * comes), 52-58 us over io_uring, 63-69 us single-threaded.  And
+	 * comes), 43 us over io_uring, 63-69 us single-threaded.  And
 	 * over io_uring the kernel's request timeout did not fire (a stopped
 	 * mailfs hung its reader past 150 s), so it is asked for only.
 	 */

@@ -244,7 +244,8 @@ group(Set *s, const Tmsg *m)
 		r[nr].loose = c->msg >= 0 && c->kid < 0 && m[c->msg].nrefs == 0;
 		nr++;
 	}
-	qsort(r, nr, sizeof *r, bysubject);
+	if (nr > 1)
+		qsort(r, nr, sizeof *r, bysubject);
 	for (size_t i = 0, j; i < nr; i = j) {
 		for (j = i + 1; j < nr && strcmp(r[j].subject, r[i].subject) == 0; j++)
 			if (*r[i].subject && r[j].loose && r[j].reply)
