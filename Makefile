@@ -124,10 +124,19 @@ deps:
 	@tools/deps build test
 	@tools/libfuse
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the program, the tools,
+# the acme tools and plumbing, the manual pages (tools/install)
+PREFIX ?= /usr/local
+install: all
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" tools/install
+
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" tools/install -u
+
 clean:
 	rm -rf build mailfs/mailfs
 
-.PHONY: all check bench deps clean
+.PHONY: all check bench deps install uninstall clean
 
 # The 9P decoder and request handler under libFuzzer (clang), for
 # FUZZTIME seconds from the seeds in tests/fuzz-seeds.

@@ -48,7 +48,7 @@ OFILES=\
 	mailfs/srv/keys.o\
 	mailfs/main.o\
 
-HFILES=mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
+HFILES=mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/fuse_backing.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
 
 all:V: $TARG
 
@@ -57,6 +57,13 @@ $TARG: $OFILES
 
 %.o: %.c $HFILES
 	$CC $CFLAGS `pkg-config --cflags $PKGS` -c -o $target $stem.c
+
+# DESTDIR and PREFIX from the environment, as for make install
+install:V: $TARG
+	tools/install
+
+uninstall:V:
+	tools/install -u
 
 clean:V:
 	rm -f $OFILES $TARG
