@@ -69,6 +69,12 @@ checkmount(const char *mnt)
 }
 
 static int
+usable(const char *dir)
+{
+	return dir && *dir && access(dir, W_OK) == 0;
+}
+
+static int
 inmemory(const char *dir)
 {
 	struct statfs fs;
@@ -89,14 +95,13 @@ serving_cache(void)
 	size_t i;
 
 	for (i = 0; i < nelem(dirs); i++)
-		if (dirs[i] && *dirs[i] && access(dirs[i], W_OK) == 0 && container_init(dirs[i], 0) == 0)
+		if (usable(dirs[i]) && container_init(dirs[i], 0) == 0)
 			break;
 	if (i == nelem(dirs))
 		fprintf(stderr, "mailfs: no container cache (%s); serving from memory\n", errmsg());
 	else if (inmemory(dirs[i]))	/* large contents read faster from a disk file system's page cache */
 		for (i++; i < nelem(dirs); i++)
-			if (dirs[i] && *dirs[i] && !inmemory(dirs[i]) && access(dirs[i], W_OK) == 0 &&
-			    container_large(dirs[i], 0) == 0)
+			if (usable(dirs[i]) && !inmemory(dirs[i]) && container_large(dirs[i], 0) == 0)
 				break;
 	prefetch_start();
 	if (watch_start() < 0)

@@ -18,9 +18,8 @@ if pkg-config --atleast-version=3.17 fuse3 2>/dev/null; then
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/t-buildfallback.XXXXXX") || exit 2
 trap 'fusermount3 -u "$T/m" 2>/dev/null; wait; rm -rf "$T"' EXIT
-mkdir -p "$T/src/tests" "$T/m"
+mkdir -p "$T/src" "$T/m"
 cp -r Makefile mailfs tools "$T/src/"
-cp tests/*.c tests/check.h "$T/src/tests/"
 find "$T/src/mailfs" -name '*.o' -delete
 rm -f "$T/src/mailfs/mailfs"
 out=$(make -C "$T/src" -j2 2>&1)

@@ -49,12 +49,12 @@ struct Rec {
 	int	stale;		/* content changed: no new opens; closed at the last close */
 	long	bytes;	/* a memfd's size; 0 for a cache file */
 	Rec	*next;		/* hash chain */
-	Rec	*older, *newer;	/* the idle list, when nopen == 0 */
+	Link	lru;		/* in idle when nopen == 0, newest first; else linked to itself */
 };
 
 static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
 static Rec *hash[Nhash];
-static Rec idle = { .older = &idle, .newer = &idle };	/* newest at idle.older */
+static Link idle = LISTINIT(idle);
 static long nidle, idlebytes, held;
 static int *doomed;	/* ids to close at the next request */
 static size_t ndoomed, adoomed;
@@ -116,9 +116,8 @@ slot(fuse_ino_t ino)
 static void
 unidle(Rec *r)
 {
-	r->older->newer = r->newer;
-	r->newer->older = r->older;
-	r->older = r->newer = NULL;
+	linkout(&r->lru);
+	r->lru = (Link)LISTINIT(r->lru);
 	nidle--;
 	idlebytes -= r->bytes;
 }
@@ -141,7 +140,7 @@ doom(Rec *r)
 	Rec **l = slot(r->ino);
 
 	*l = r->next;
-	if (r->older)
+	if (r->lru.next != &r->lru)
 		unidle(r);
 	doomid(r->id);
 	free(r);
@@ -151,7 +150,7 @@ static void
 trim(void)
 {
 	while (nidle > Idlemax || (nidle > 0 && idlebytes > Idlebytes))
-		doom(idle.newer);	/* the oldest */
+		doom(OUTER(idle.prev, Rec, lru));	/* the oldest */
 }
 
 /* close the doomed ids, if there is a request to do it with; called without lk */
@@ -172,8 +171,12 @@ reap(fuse_req_t req)
 	for (size_t i = 0; i < n; i++)
 		fuse_passthrough_close(req, ids[i]);
 #endif
-	if (tracing && n)
-		fprintf(stderr, "fuse: passthrough: %zu backing ids closed, %ld held\n", n, backing_held());
+	if (tracing && n) {
+		pthread_mutex_lock(&lk);
+		long nheld = held;
+		pthread_mutex_unlock(&lk);
+		fprintf(stderr, "fuse: passthrough: %zu backing ids closed, %ld held\n", n, nheld);
+	}
 	free(ids);
 }
 
@@ -232,6 +235,7 @@ backing_open(fuse_req_t req, fuse_ino_t ino, int (*mkfd)(void *), void *arg, int
 		r->nopen = 1;
 		r->bytes = bytes;
 		r->stale = nchanged != before;	/* made before a change it may have missed */
+		r->lru = (Link)LISTINIT(r->lru);
 		*slot(ino) = r;
 	}
 	long nheld = held;
@@ -250,10 +254,7 @@ backing_release(fuse_req_t req, fuse_ino_t ino)
 		if (r->stale)
 			doom(r);
 		else {	/* kept, newest idle */
-			r->older = idle.older;
-			r->newer = &idle;
-			idle.older->newer = r;
-			idle.older = r;
+			linkfront(&idle, &r->lru);
 			nidle++;
 			idlebytes += r->bytes;
 			trim();
@@ -286,13 +287,4 @@ backing_forget(fuse_req_t req, fuse_ino_t ino)
 		doom(r);
 	pthread_mutex_unlock(&lk);
 	reap(req);
-}
-
-long
-backing_held(void)
-{
-	pthread_mutex_lock(&lk);
-	long n = held;
-	pthread_mutex_unlock(&lk);
-	return n;
 }

@@ -29,6 +29,5 @@ int	backing_open(fuse_req_t req, fuse_ino_t ino, int (*mkfd)(void *), void *arg,
 void	backing_release(fuse_req_t req, fuse_ino_t ino);	/* an open that got an id has ended */
 void	backing_changed(fuse_ino_t ino);	/* later opens get a new backing file */
 void	backing_forget(fuse_req_t req, fuse_ino_t ino);
-long	backing_held(void);	/* ids open in the kernel now */
 
 #endif

@@ -794,15 +794,15 @@ static const struct fuse_lowlevel_ops ops = {
 static const struct {
 	const char	*name;
 	size_t	off;
-	int	val;	/* -1: takes =N */
-	int	max;
+	int	val;	/* -1: takes =N, from min to max */
+	int	min, max;
 } fuseopts[] = {
-	{ "passthrough", offsetof(Fuseconf, passthrough), 1, 0 },
-	{ "nopassthrough", offsetof(Fuseconf, passthrough), 0, 0 },
-	{ "uring", offsetof(Fuseconf, uring), 1, 0 },
-	{ "nouring", offsetof(Fuseconf, uring), 0, 0 },
-	{ "threads", offsetof(Fuseconf, threads), -1, 64 },
-	{ "timeout", offsetof(Fuseconf, timeout), -1, 65535 },	/* the kernel's field is 16 bits */
+	{ "passthrough", offsetof(Fuseconf, passthrough), 1, 0, 0 },
+	{ "nopassthrough", offsetof(Fuseconf, passthrough), 0, 0, 0 },
+	{ "uring", offsetof(Fuseconf, uring), 1, 0, 0 },
+	{ "nouring", offsetof(Fuseconf, uring), 0, 0, 0 },
+	{ "threads", offsetof(Fuseconf, threads), -1, 1, 64 },
+	{ "timeout", offsetof(Fuseconf, timeout), -1, 0, 65535 },	/* the kernel's field is 16 bits */
 };
 
 void
@@ -843,9 +843,9 @@ fuseopt(Fuseconf *c, const char *o, size_t n)
 		memcpy(num, o + k + 1, n - k - 1);
 		num[n - k - 1] = 0;
 		long v = strtol(num, &end, 10);
-		if (*end || v < 0 || v > fuseopts[i].max || (v == 0 && fuseopts[i].off == offsetof(Fuseconf, threads)))
+		if (*end || v < fuseopts[i].min || v > fuseopts[i].max)
 			return seterr(EINVAL, "%.*s: not a number from %d to %d", (int)n, o,
-				fuseopts[i].off == offsetof(Fuseconf, threads), fuseopts[i].max);
+				fuseopts[i].min, fuseopts[i].max);
 		*field = (int)v;
 		return 0;
 	}

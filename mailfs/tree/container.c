@@ -9,8 +9,9 @@
  * file system, where creating a file is cheap, and, for contents of a
  * megabyte or more, one on a disk file system, whose page cache holds
  * a file in large folios: reading 50 MB from it took a third of the
- * time tmpfs's 4 KB pages took on the test machine.  Both transports use containers
- * (FUSE reads them with splice; 9P can hand the descriptor to a client).
+ * time tmpfs's 4 KB pages took on the test machine.  Both transports
+ * use containers (FUSE hands them to the kernel or reads them with
+ * splice; 9P can hand the descriptor to a client).
  *
  * Concurrency: its own lock, taken last; this file calls no other.
  */

@@ -16,7 +16,6 @@
  * This file knows messages only by the summaries it is given, so it
  * threads what an index or the headers say alike.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -378,22 +377,19 @@ thread_make(Buf *out, const Tmsg *m, size_t n, uint32_t only)
 			roots[nroots++] = (long)k;
 		}
 	free(order);
-	qsort_r(roots, nroots, sizeof *roots, newestfirst, &s);
-	for (size_t i = 0; i < nroots; i++) {
-		if (only) {	/* just the thread that holds message only */
-			Buf t = { 0 };
-			emit(&t, &s, m, roots[i]);
-			char key[32];
-			int kn = snprintf(key, sizeof key, "\t%u\n", only);
-			int hit = t.n && memmem(t.p, t.n, key, kn) != NULL;
-			if (hit)
-				bufadd(out, t.p, t.n);
-			buffree(&t);
-			if (hit)
-				break;
-			continue;
-		}
-		emit(out, &s, m, roots[i]);
+	if (only) {	/* just the thread that holds message only: up from it to its root */
+		long k = -1;
+		for (size_t i = 0; i < s.n && k < 0; i++)
+			if (s.c[i].msg >= 0 && m[s.c[i].msg].num == only)
+				k = (long)i;
+		while (k >= 0 && s.c[k].parent >= 0)
+			k = s.c[k].parent;
+		if (k >= 0)
+			emit(out, &s, m, k);
+	} else {
+		qsort_r(roots, nroots, sizeof *roots, newestfirst, &s);
+		for (size_t i = 0; i < nroots; i++)
+			emit(out, &s, m, roots[i]);
 	}
 	free(roots);
 	free(s.hash);

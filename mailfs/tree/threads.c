@@ -122,6 +122,18 @@ threads_forget(Box *b, uint32_t id)
 }
 
 void
+threads_forgetbox(Box *b)
+{
+	for (size_t i = 0; i < Nhash; i++)
+		for (Summ **l = &hash[i], *s; (s = *l) != NULL;)
+			if (s->box == b->id) {
+				*l = s->next;
+				freesumm(s);
+			} else
+				l = &s->next;
+}
+
+void
 threads_make(Buf *out, Box *b, uint32_t only)
 {
 	Tmsg *t = xmalloc((b->nmsgs + 1) * sizeof *t);

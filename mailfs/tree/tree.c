@@ -268,18 +268,21 @@ stat1(Qpath q, Dirinfo *d)
 		if (n.msg)
 			d->mtime = n.msg->date ? n.msg->date : d->mtime;
 	}
-	if (n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads &&
-	    file_how(n.kind) == Hlive) {	/* made at open: like ctl, length 0 */
+	int table = n.kind >= 1 && n.kind <= file_count();	/* a file of the file table */
+	if (!table && n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads) {
+		release(&n);
+		return seterr(ENOENT, "file does not exist");
+	}
+	if (table) {
 		snprintf(d->name, sizeof d->name, "%s", file_name(n.kind));
 		d->mode = file_mode(n.kind);
-	} else if (n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads) {
+	}
+	if (table && file_how(n.kind) != Hlive) {	/* one made at open is length 0, as ctl */
 		Blob *b = file_content(n.part, n.kind);
 		if (b == NULL) {
 			release(&n);
 			return -1;
 		}
-		snprintf(d->name, sizeof d->name, "%s", file_name(n.kind));
-		d->mode = file_mode(n.kind);
 		d->length = b->n;
 		memoput(q, b->n, d->mtime);
 		if (tree_costly(q))	/* an open long after (a glob stats first) finds it made */
@@ -622,6 +625,8 @@ tree_changed(Box *b, uint32_t id, int new)
 void
 tree_boxchanged(Box *b, int new)
 {
+	if (!new)
+		threads_forgetbox(b);
 	for (size_t i = 0; i < nelem(watchers); i++)
 		if (watchers[i])
 			watchers[i](QROOT, b->name, new ? Wnew : Wgone);

@@ -52,6 +52,7 @@ void	thread_make(Buf *out, const Tmsg *m, size_t n, uint32_t only);
 /* threads.c: the threads files of a box, from its messages' summaries; the tree locked */
 void	threads_make(Buf *out, Box *b, uint32_t only);	/* only: that message's thread */
 void	threads_forget(Box *b, uint32_t id);	/* the message went */
+void	threads_forgetbox(Box *b);	/* the box closes */
 
 /* watch.c: new mail */
 int	watch_start(void);
