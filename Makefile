@@ -23,6 +23,8 @@ SRCS = \
 	mailfs/model/part.c \
 	mailfs/model/hdr.c \
 	mailfs/model/body.c \
+	mailfs/model/html.c \
+	mailfs/model/text.c \
 	mailfs/tree/info.c \
 	mailfs/tree/files.c \
 	mailfs/tree/tree.c \
@@ -53,7 +55,8 @@ TESTSRCS = \
 	tests/check_prefetch.c \
 	tests/check_ctl.c \
 	tests/check_container.c \
-	tests/check_thread.c
+	tests/check_thread.c \
+	tests/check_text.c
 
 # libfuse: the system's when it is 3.17 or newer, else the copy of
 # Debian's fuse3 that tools/libfuse (make deps) built into build/fuse3,
@@ -61,12 +64,12 @@ TESTSRCS = \
 FUSEDIR = build/fuse3/inst/usr
 FUSEBUILT = $(wildcard $(FUSEDIR)/lib/libfuse3.a)
 ifneq ($(FUSEBUILT),)
-PKGS = gmime-3.0 libetpan libcrypto
+PKGS = gmime-3.0 libetpan libxml-2.0 libcrypto
 FUSE_CFLAGS = -I$(FUSEDIR)/include/fuse3
 FUSE_LIBS = $(FUSEBUILT) $(shell cat build/fuse3/libs 2>/dev/null) -ldl -lrt
 FUSE_SAYS = libfuse $(shell cat build/fuse3/version) (Debian's fuse3 source package, built in build/fuse3, linked statically)
 else
-PKGS = gmime-3.0 libetpan fuse3 libcrypto
+PKGS = gmime-3.0 libetpan libxml-2.0 fuse3 libcrypto
 FUSE_SAYS = libfuse $(shell pkg-config --modversion fuse3 2>/dev/null) (the system's)$(if $(shell pkg-config --atleast-version=3.17 fuse3 2>/dev/null && echo new),, without FUSE passthrough: make deps builds a newer one)
 endif
 
@@ -142,13 +145,21 @@ clean:
 # FUZZTIME seconds from the seeds in tests/fuzz-seeds.
 FUZZTIME ?= 60
 build/fuzz_9p: tests/fuzz_9p.c $(LIBSRCS) mailfs/srv/srv_9p.c $(HDRS)
-	@mkdir -p build/fuzz-corpus
+	@mkdir -p build/fuzz-corpus-9p
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_9p.c $(LIBSRCS) mailfs/srv/srv_9p.c $(LIBS)
 
-fuzz: build/fuzz_9p
+# The HTML renderer likewise, from the seeds in tests/fuzz-seeds-html.
+build/fuzz_html: tests/fuzz_html.c $(LIBSRCS) $(HDRS)
+	@mkdir -p build/fuzz-corpus-html
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_html.c $(LIBSRCS) $(LIBS)
+
+fuzz: build/fuzz_9p build/fuzz_html
 	SRCDIR=$(CURDIR) build/fuzz_9p -max_total_time=$(FUZZTIME) -max_len=4096 -timeout=10 \
-		build/fuzz-corpus tests/fuzz-seeds
+		build/fuzz-corpus-9p tests/fuzz-seeds
+	build/fuzz_html -max_total_time=$(FUZZTIME) -max_len=65536 -timeout=10 \
+		build/fuzz-corpus-html tests/fuzz-seeds-html
 
 .PHONY: fuzz
 

@@ -2,7 +2,7 @@
 # The source list must match the Makefile's (tests/buildlists.sh).
 
 MKSHELL=sh
-PKGS=gmime-3.0 libetpan fuse3 libcrypto
+PKGS=gmime-3.0 libetpan libxml-2.0 fuse3 libcrypto
 CC=cc
 CFLAGS='-std=gnu11' -D_GNU_SOURCE -Wall -Wextra -Imailfs -O2 -g
 TARG=mailfs/mailfs
@@ -29,6 +29,8 @@ OFILES=\
 	mailfs/model/part.o\
 	mailfs/model/hdr.o\
 	mailfs/model/body.o\
+	mailfs/model/html.o\
+	mailfs/model/text.o\
 	mailfs/tree/info.o\
 	mailfs/tree/files.o\
 	mailfs/tree/tree.o\

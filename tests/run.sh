@@ -71,6 +71,8 @@ step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailf
 step "ctl and reading, sanitized" python3 tests/t-mailctl.py build/asan/mailfs
 step "threads: the JWZ algorithm as files, over the mount and 9P" python3 tests/t-threads.py mailfs/mailfs
 step "threads, sanitized" python3 tests/t-threads.py build/asan/mailfs
+step "text: HTML as text, alternatives, attachments, over the mount and 9P" python3 tests/t-text.py mailfs/mailfs
+step "text, sanitized" python3 tests/t-text.py build/asan/mailfs
 step "a CRLF message under an LF From_ line" python3 tests/t-crlf.py mailfs/mailfs
 step "CRLF, sanitized" python3 tests/t-crlf.py build/asan/mailfs
 step "a mailbox rewritten by another program" tests/t-reread.sh mailfs/mailfs

@@ -257,3 +257,20 @@ tokenize(char *s, char **f, int max)
 	}
 	return n;
 }
+
+/*
+ * The length of the UTF-8 bidirectional control at s, or 0: the
+ * embeddings and overrides U+202A-202E, the isolates U+2066-2069, the
+ * marks U+200E, U+200F and U+061C.
+ */
+size_t
+utf8bidi(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (u[0] == 0xE2 && u[1] == 0x80 && ((u[2] >= 0xAA && u[2] <= 0xAE) || u[2] == 0x8E || u[2] == 0x8F))
+		return 3;
+	if (u[0] == 0xE2 && u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9)
+		return 3;
+	return u[0] == 0xD8 && u[1] == 0x9C ? 2 : 0;
+}

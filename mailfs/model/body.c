@@ -100,26 +100,34 @@ body_utf8(Buf *out, const char *p, size_t n, const char *cs)
 	buffree(&tmp);
 }
 
+/* a leaf's content, its transfer encoding undone */
 static void
-leaf(Buf *out, GMimePart *part)
+content(Buf *out, GMimePart *part)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 
 	if (w == NULL)
 		return;
 	GMimeStream *s = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(w, s);
+	streambytes(out, s);
+	g_object_unref(s);
+}
+
+static void
+leaf(Buf *out, GMimePart *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+
 	if (ct && g_mime_content_type_is_type(ct, "text", "*")) {
 		Buf dec = { 0 };
-		streambytes(&dec, s);
+		content(&dec, part);
 		size_t start = out->n;
 		body_utf8(out, dec.p ? dec.p : "", dec.n, g_mime_content_type_get_parameter(ct, "charset"));
 		out->n = start + crlftolf(out->p + start, out->n - start);
 		buffree(&dec);
 	} else
-		streambytes(out, s);
-	g_object_unref(s);
+		content(out, part);
 }
 
 /* the top container's body: the stored body, mbox quoting undone */
@@ -171,6 +179,23 @@ body_decode(Buf *out, Part *p)
 		g_mime_object_write_content_to_stream(o, NULL, s);
 	streambytes(out, s);
 	g_object_unref(s);
+}
+
+/*
+ * A leaf's bytes in its own charset, for a reader that decides the
+ * charset itself (HTML, whose <meta> may name it); else its body.
+ */
+void
+body_bytes(Buf *out, Part *p)
+{
+	GMimeObject *o = NULL;
+
+	if (!topmultipart(p) && part_full(p->msg) == 0 && part_fill(p, 0) == 0)
+		o = part_mimeobj(p);
+	if (p->entity != Krfc822 && o && GMIME_IS_PART(o))
+		content(out, GMIME_PART(o));
+	else
+		body_decode(out, p);
 }
 
 void

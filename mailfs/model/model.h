@@ -53,6 +53,14 @@ enum { Afrom, Ato, Acc, Abcc, Areplyto, Asender };
 
 /* body.c: decoded bodies */
 void	body_decode(Buf *out, Part *p);
+void	body_bytes(Buf *out, Part *p);	/* a leaf's, transfer-decoded, in its own charset */
 void	body_utf8(Buf *out, const char *p, size_t n, const char *charset);
+
+/* html.c: HTML as readable text (libxml2 lives here only) */
+void	html_init(void);	/* before two threads may parse */
+void	html_text(Buf *out, const char *p, size_t n, const char *charset);	/* charset NULL: its <meta>'s */
+
+/* text.c: the readable text of an entity, attachments listed after a message's */
+void	text_make(Buf *out, Part *p);
 
 #endif

@@ -283,6 +283,7 @@ void
 part_init(void)
 {
 	part_opts();
+	html_init();
 }
 
 /* a part's bytes as its message holds them; the top's are the message's */

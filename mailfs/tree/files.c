@@ -15,7 +15,7 @@ typedef void Gen(Buf *out, Part *p);
 static Gen genbcc, gencc, genfrom, genreplyto, gensender, gento, genbody, gendate, gendigest, gendisposition, genfilename,
 	genflags, genheader, geninfo, geninreplyto, genlines, genmessageid,
 	genmimeheader, genraw, genrawbody, genrawheader, genrawunix, gensize,
-	genreferences, gensubject, genthread, gentype, genunixdate, genunixheader;
+	genreferences, gensubject, gentext, genthread, gentype, genunixdate, genunixheader;
 
 /*
  * Listed in this order, before the numbered parts.  Whole: made from
@@ -56,6 +56,7 @@ static const struct {
 	{ "sender",	0444, Ftop | Fpart, gensender, Header, Hread },
 	{ "size",	0444, Ftop | Fpart, gensize, Whole, Hread },
 	{ "subject",	0444, Ftop | Fpart, gensubject, Header, Hread },
+	{ "text",	0444, Ftop | Fpart, gentext, Whole, Hread },
 	{ "thread",	0444, Ftop, genthread, Header, Hlive },
 	{ "to",		0444, Ftop | Fpart, gento, Header, Hread },
 	{ "type",	0444, Ftop | Fpart, gentype, Header, Hread },
@@ -285,23 +286,6 @@ gendisposition(Buf *out, Part *p)
 }
 
 /*
- * The length of the UTF-8 bidirectional control at s, or 0: the
- * embeddings and overrides U+202A-202E, the isolates U+2066-2069, the
- * marks U+200E, U+200F and U+061C.
- */
-static size_t
-bidimark(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	if (u[0] == 0xE2 && u[1] == 0x80 && ((u[2] >= 0xAA && u[2] <= 0xAE) || u[2] == 0x8E || u[2] == 0x8F))
-		return 3;
-	if (u[0] == 0xE2 && u[1] == 0x81 && u[2] >= 0xA6 && u[2] <= 0xA9)
-		return 3;
-	return u[0] == 0xD8 && u[1] == 0x9C ? 2 : 0;
-}
-
-/*
  * The name a user may save the part under: a basename only, with
  * whitespace, ';', the characters a shell would act on and the
  * bidirectional controls made '_', so
@@ -320,7 +304,7 @@ genfilename(Buf *out, Part *p)
 	size_t start = out->n;
 	for (const char *c = name; *c; c++) {
 		unsigned char ch = *c;
-		size_t bidi = bidimark(c);
+		size_t bidi = utf8bidi(c);
 		if (bidi) {	/* a name that reads otherwise than it is (U+202E: "invoice\u202Efdp.exe") */
 			bufputc(out, '_');
 			c += bidi - 1;
@@ -469,6 +453,12 @@ gensubject(Buf *out, Part *p)
 {
 	if (part_hdr(p))
 		hdr_decoded(out, part_hdr(p), "Subject");
+}
+
+static void
+gentext(Buf *out, Part *p)
+{
+	text_make(out, p);
 }
 
 static void

@@ -412,6 +412,34 @@ echo "$th"
 thmed=$(sed -n 's/.*median \([0-9.]*\) s.*/\1/p' <<<"$th")
 figure "threads (in-process)" "$thmed" 0.5 s "< 0.5 s" "m < 0.5" "the target"
 
+# HTML as text: mailfs's renderer in-process over every HTML part of the
+# mailbox and of testdata's HTML corpus; w3m -dump of the same bytes,
+# one process a part as a user runs it, as the reference
+cc -std=gnu11 -D_GNU_SOURCE -O2 -I"$repo/mailfs" $(pkg-config --cflags gmime-3.0 libetpan libxml-2.0 libcrypto) -o "$W/htmlbench" \
+	"$here/htmlbench.c" "$repo"/mailfs/{lib,box,model}/*.c $(pkg-config --libs gmime-3.0 libetpan libxml-2.0 libcrypto) -lpthread
+HW=$W/html
+rm -rf "$HW" && mkdir -p "$HW"
+hb=$("$W/htmlbench" -w "$HW" "$MBOX" "$repo/testdata/boxes/html.mbox") || fail "htmlbench failed"
+echo "$hb"
+hmed=$(sed -n 's/.*per part median \([0-9.]*\) us.*/\1/p' <<<"$hb")
+hbig=$(sed -n 's/.*1 MB part.*: median \([0-9.]*\) s of.*/\1/p' <<<"$hb")
+nw=0 t0=$EPOCHREALTIME
+for f in "$HW"/part-*.html; do
+	w3m -dump -T text/html -O UTF-8 "$f" >/dev/null
+	nw=$((nw + 1))
+done
+w3mpart=$(awk -v a="$t0" -v b="$EPOCHREALTIME" -v n="$nw" 'BEGIN { printf "%.1f", (b - a) / n * 1e6 }')
+wb=()
+for i in 1 2 3; do
+	t0=$EPOCHREALTIME
+	w3m -dump -T text/html -O UTF-8 "$HW/big.html" >/dev/null
+	wb+=("$(elapsed "$t0" "$EPOCHREALTIME")")
+done
+w3mbig=$(printf '%s\n' "${wb[@]}" | sort -n | sed -n 2p)
+echo "w3m -dump: $nw parts, $w3mpart us a part (its start-up included); 1 MB part ${wb[*]} s"
+figure "html median part (in-process)" "$hmed" "$w3mpart" us "< 100 us" "m < 100" "w3m -dump a part"
+figure "html 1 MB part (in-process)" "$hbig" "$w3mbig" s "well under 1 s: < 0.25 s" "m < 0.25" "w3m -dump of it"
+
 if ((${#failures[@]})); then
 	echo "bench: ${#failures[@]} check(s) failed:"
 	printf '  %s\n' "${failures[@]}"
