@@ -42,6 +42,7 @@ SRCS = \
 	mailfs/srv/plumb.c \
 	mailfs/srv/p9dial.c \
 	mailfs/srv/keys.c \
+	mailfs/srv/sdnotify.c \
 	mailfs/main.c
 
 HDRS = mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/fuse_backing.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
@@ -79,7 +80,7 @@ CFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Imailfs $(OPT) $(FUSE_CFLAG
 LIBS = $(shell pkg-config --libs $(PKGS)) $(FUSE_LIBS) -lpthread
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIBSRCS = $(filter-out mailfs/main.c mailfs/srv/srv_fuse.c mailfs/srv/fuse_backing.c mailfs/srv/srv_9p.c mailfs/srv/plumb.c mailfs/srv/p9dial.c mailfs/srv/keys.c,$(SRCS))
+LIBSRCS = $(filter-out mailfs/main.c mailfs/srv/srv_fuse.c mailfs/srv/fuse_backing.c mailfs/srv/srv_9p.c mailfs/srv/plumb.c mailfs/srv/p9dial.c mailfs/srv/keys.c mailfs/srv/sdnotify.c,$(SRCS))
 OBJS = $(SRCS:%.c=build/%.o)
 
 # The build's packages are checked first, so that a machine without them

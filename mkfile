@@ -48,6 +48,7 @@ OFILES=\
 	mailfs/srv/plumb.o\
 	mailfs/srv/p9dial.o\
 	mailfs/srv/keys.o\
+	mailfs/srv/sdnotify.o\
 	mailfs/main.o\
 
 HFILES=mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/fuse_backing.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h

@@ -117,6 +117,7 @@ serving(void)
 	serving_cache();
 	if (p9fd >= 0 && srv_9p_start(p9fd) < 0)
 		fprintf(stderr, "mailfs: %s\n", errmsg());
+	notify_ready();
 }
 
 /* with no mount, the 9P service alone: in the background unless -f */
@@ -143,6 +144,7 @@ serve9p(int foreground)
 		}
 	}
 	serving_cache();
+	notify_ready();
 	srv_9p_serve(p9fd);
 	return 0;
 }
@@ -157,6 +159,7 @@ main(int argc, char **argv)
 	const char *mnt = NULL, *srvname = NULL, *keyfile = NULL;
 	char dflt[PATH_MAX], path[PATH_MAX];
 
+	notify_init();
 	srv_fuseconf(&fc);
 	while ((c = getopt(argc, argv, "frDS:m:o:s:k:C:")) != -1)
 		switch (c) {

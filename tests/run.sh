@@ -61,6 +61,7 @@ step "no hung mount: the kernel's request timeout" tests/t-timeout.sh mailfs/mai
 step "built on an older libfuse: no passthrough, said so" tests/t-buildfallback.sh
 step "manual pages: they render, lint clean, and cover the interface" tests/t-man.sh mailfs/mailfs
 step "make install and uninstall, and mk" tests/t-install.sh
+step "the systemd user unit: verify, start, restart, stop" tests/t-systemd.sh
 step "command line and mount" tests/t-cli.sh mailfs/mailfs
 step "command line and mount, sanitized" tests/t-cli.sh build/asan/mailfs
 step "9P conversations, conformance and trees" python3 tests/t-9p.py mailfs/mailfs

@@ -58,4 +58,8 @@ void	keys_init(const char *file);	/* NULL: the default file */
 /* plumb.c: new and deleted messages announced to the plumber's seemail */
 void	plumb_start(void);
 
+/* sdnotify.c: readiness for a service manager (systemd Type=notify) */
+void	notify_init(void);	/* before any thread or child */
+void	notify_ready(void);	/* the mount and the 9P service are up */
+
 #endif
