@@ -16,6 +16,7 @@ SRCS = \
 	mailfs/box/imap_tls.c \
 	mailfs/box/imap_skel.c \
 	mailfs/box/imap_conn.c \
+	mailfs/box/imap_sasl.c \
 	mailfs/box/imap_cache.c \
 	mailfs/box/imap_parts.c \
 	mailfs/box/imap_idle.c \

@@ -22,6 +22,7 @@ OFILES=\
 	mailfs/box/imap_tls.o\
 	mailfs/box/imap_skel.o\
 	mailfs/box/imap_conn.o\
+	mailfs/box/imap_sasl.o\
 	mailfs/box/imap_cache.o\
 	mailfs/box/imap_parts.o\
 	mailfs/box/imap_idle.o\

@@ -62,6 +62,13 @@ struct Hdr {
 typedef struct Box Box;
 typedef struct Boxops Boxops;
 typedef struct Msgent Msgent;
+typedef struct Cred Cred;
+
+/* what a backend logs in with: a password, or an OAuth2 access token */
+struct Cred {
+	Buf	secret;	/* wiped before it is freed */
+	int	token;	/* secret is a bearer token from the key's token command */
+};
 
 /*
  * One index entry per message, kept for the whole mailbox: it must stay

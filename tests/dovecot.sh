@@ -3,6 +3,11 @@
 # the IMAP benchmark.
 #
 #	tests/dovecot.sh start DIR [noidle]	start one; prints shell assignments
+#	tests/dovecot.sh start DIR oauth2|xoauth2 URL
+#						the same, with OAuth2 bearer tokens
+#						(OAUTHBEARER and XOAUTH2, or XOAUTH2
+#						alone) checked by POST to URL, an
+#						RFC 7662 introspection endpoint
 #	tests/dovecot.sh stop DIR		stop it and wait until it is gone
 #	tests/dovecot.sh imaps DIR		the pids of the imap processes, one a connection
 #	tests/dovecot.sh drop DIR		kill the imap processes serving
@@ -43,7 +48,7 @@ set -eu
 export LC_ALL=C
 
 usage() {
-	echo "usage: $0 start DIR [noidle] | stop DIR | drop DIR | imaps DIR" >&2
+	echo "usage: $0 start DIR [noidle | oauth2 URL | xoauth2 URL] | stop DIR | drop DIR | imaps DIR" >&2
 	exit 2
 }
 
@@ -142,9 +147,10 @@ NOIDLE_CAPS="IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY\
  LITERAL+ NOTIFY"
 
 start() {
-	local variant=${1:-} muid mgid prefix p ports port sport u i log tail
+	local variant=${1:-} url=${2:-} muid mgid prefix p ports port sport u i log tail
 	case $variant in
 	"" | noidle) ;;
+	oauth2 | xoauth2) [[ -n $url ]] || usage ;;
 	*) usage ;;
 	esac
 	mkdir -p "$dir"
@@ -200,7 +206,11 @@ start() {
 			echo "ssl_dh = </usr/share/dovecot/dh.pem"
 		fi
 		echo "disable_plaintext_auth = no"
-		echo "auth_mechanisms = plain login"
+		case $variant in
+		oauth2) echo "auth_mechanisms = plain login oauthbearer xoauth2" ;;
+		xoauth2) echo "auth_mechanisms = plain login xoauth2" ;;
+		*) echo "auth_mechanisms = plain login" ;;
+		esac
 		# a wrong password must be refused at once, not after 2 s, and
 		# repeated failures must not earn an anvil penalty (2, 4, 8 s;
 		# trusted networks alone did not stop that).  The auth process
@@ -214,8 +224,25 @@ start() {
 		echo "  }"
 		[[ -z $prefix ]] || echo "  chroot ="
 		echo "}"
+		if [[ $variant == *oauth2 ]]; then
+			# bearer tokens, checked by POSTing them to the test's
+			# introspection endpoint; passwords for the rest
+			echo "passdb {"
+			echo "  driver = oauth2"
+			echo "  mechanisms = xoauth2 oauthbearer"
+			echo "  args = $dir/oauth2.conf"
+			echo "}"
+			{
+				echo "introspection_mode = post"
+				echo "introspection_url = $url"
+				echo "username_attribute = username"
+				echo "active_attribute = active"
+				echo "active_value = true"
+			} >"$dir/oauth2.conf"
+		fi
 		echo "passdb {"
 		echo "  driver = passwd-file"
+		[[ $variant != *oauth2 ]] || echo "  mechanisms = plain login"
 		echo "  args = scheme=PLAIN username_format=%u $dir/passwd"
 		echo "}"
 		echo "userdb {"
@@ -327,8 +354,8 @@ drop() {
 
 case $cmd in
 start)
-	(($# <= 3)) || usage
-	start "${3:-}"
+	(($# <= 4)) || usage
+	start "${3:-}" "${4:-}"
 	;;
 stop)
 	(($# == 2)) || usage

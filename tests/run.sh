@@ -64,6 +64,8 @@ step "make install and uninstall, and mk" tests/t-install.sh
 step "the systemd user unit: verify, start, restart, stop" tests/t-systemd.sh
 step "command line and mount" tests/t-cli.sh mailfs/mailfs
 step "command line and mount, sanitized" tests/t-cli.sh build/asan/mailfs
+step "OAuth2 for IMAP: token commands, OAUTHBEARER and XOAUTH2 against Dovecot" python3 tests/t-oauth.py mailfs/mailfs
+step "OAuth2, sanitized" python3 tests/t-oauth.py build/asan/mailfs
 step "9P conversations, conformance and trees" python3 tests/t-9p.py mailfs/mailfs
 step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs

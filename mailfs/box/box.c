@@ -112,11 +112,20 @@ box_setpassfn(Passfn *fn)
 }
 
 int
-box_password(const char *service, const char *server, const char *user, Buf *pw)
+box_credential(const char *service, const char *server, const char *user, int fresh, Cred *c)
 {
 	if (passfn == NULL)
 		return seterr(EACCES, "no password for %s@%s: no key source", user, server);
-	return passfn(service, server, user, pw);
+	return passfn(service, server, user, fresh, c);
+}
+
+void
+box_credfree(Cred *c)
+{
+	if (c->secret.p)
+		memset(c->secret.p, 0, c->secret.n);
+	buffree(&c->secret);
+	c->token = 0;
 }
 
 Box *

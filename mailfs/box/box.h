@@ -21,12 +21,15 @@ int	box_append(const char *path, const Mailmsg *m, size_t n);	/* by the kind of 
 char	*box_beside(Box *b, const char *name);	/* malloc'd, or NULL: b's kind has none */
 void	box_plain(Box *b, Buf *out, const char *p, size_t n);	/* the bytes, b's quoting undone */
 /*
- * Where passwords come from: set by the program (keys.c), asked by
- * backends.  fn fills pw and returns 0, or -1 with the error set.
+ * Where credentials come from: set by the program (keys.c), asked by
+ * backends.  fn fills c (a password, or a token its key's command
+ * printed) and returns 0, or -1 with the error set.  fresh: the token
+ * given last was refused, run the command again.
  */
-typedef int Passfn(const char *service, const char *server, const char *user, Buf *pw);
+typedef int Passfn(const char *service, const char *server, const char *user, int fresh, Cred *c);
 void	box_setpassfn(Passfn *fn);
-int	box_password(const char *service, const char *server, const char *user, Buf *pw);
+int	box_credential(const char *service, const char *server, const char *user, int fresh, Cred *c);
+void	box_credfree(Cred *c);	/* wiped, then freed */
 
 /* flags.c */
 uint16_t	flags_fromfields(const char *status, const char *xstatus);

@@ -83,6 +83,7 @@ void	imap_cacheput(Imap *im, uint32_t uid, const char *what, const char *p, size
 int	imap_connect(Imap *im);
 int	imap_run(Imap *im, int (*op)(Imap *im, void *arg), void *arg, int *lib);	/* once more on a new connection if it dropped */
 int	imap_dial(Imap *im, mailimap **sp, uint32_t *validity);
+int	imap_tokenlogin(mailimap *s, const Imapurl *u, Cred *c);	/* imap_sasl.c: OAUTHBEARER or XOAUTH2 */
 uint32_t	imap_entryof(struct mailimap_msg_att *a, Msgent *e, const char **body, size_t *bodylen);
 void	imap_fetchfree(Fetch *f);
 int	imap_fetchindex(Imap *im, uint32_t first, Msgent **v, size_t *n);

@@ -47,7 +47,7 @@ imap_hangup(Imap *im)
 int
 imap_dial(Imap *im, mailimap **sp, uint32_t *validity)
 {
-	Buf pw = { 0 };
+	Cred cred = { 0 };
 	int r;
 
 	mailimap *s = mailimap_new(0, NULL);
@@ -66,13 +66,19 @@ imap_dial(Imap *im, mailimap **sp, uint32_t *validity)
 		r = -1;
 		goto fail;
 	}
-	if (box_password(im->u.tls ? "imaps" : "imap", im->u.host, im->u.user, &pw) < 0) {
+	if (box_credential(im->u.tls ? "imaps" : "imap", im->u.host, im->u.user, 0, &cred) < 0) {
 		r = -1;
 		goto fail;
 	}
-	r = mailimap_login(s, im->u.user, pw.p);
-	memset(pw.p, 0, pw.n);
-	buffree(&pw);
+	if (cred.token) {
+		r = imap_tokenlogin(s, &im->u, &cred);
+		box_credfree(&cred);
+		if (r < 0)
+			goto fail;
+	} else {
+		r = mailimap_login(s, im->u.user, cred.secret.p);
+		box_credfree(&cred);
+	}
 	if (r != MAILIMAP_NO_ERROR) {
 		r = r == MAILIMAP_ERROR_LOGIN ?
 			seterr(EACCES, "%s: login refused: %s", im->u.text, said(s)) : imaperr(&tmp, r, "login");
