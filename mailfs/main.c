@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -108,6 +109,35 @@ serving_cache(void)
 		fprintf(stderr, "mailfs: %s; new mail shows only after refresh\n", errmsg());
 	if (p9fd >= 0)	/* acme Mail hears of new mail through the plumber */
 		plumb_start();
+}
+
+/*
+ * Progress of a long open, on a terminal with -f: a line redrawn at most
+ * ten times a second once the work has taken half a second, and ended
+ * with its time; quick work says nothing.
+ */
+static void
+progress(const char *what, size_t done, size_t total)
+{
+	static struct timespec start, last;
+	static int shown;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done == 0 && !shown)
+		start = last = now;
+	double since = (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
+	double redraw = (now.tv_sec - last.tv_sec) + (now.tv_nsec - last.tv_nsec) / 1e9;
+	if (done < total) {
+		if (since < 0.5 || (shown && redraw < 0.1))
+			return;
+		fprintf(stderr, "\rmailfs: %s: listing %zu of %zu messages", what, done, total);
+		shown = 1;
+		last = now;
+	} else if (shown) {
+		fprintf(stderr, "\rmailfs: %s: listed %zu messages in %.1f s\n", what, total, since);
+		shown = 0;
+	}
 }
 
 /* once the FUSE mount is up, in the serving process: threads start here */
@@ -207,6 +237,8 @@ main(int argc, char **argv)
 	if (readonly)
 		ctl_readonly();
 	keys_init(keyfile);
+	if (foreground && isatty(2))
+		box_setprogress(progress);
 	if (box_open(path, "mbox") == NULL) {
 		fprintf(stderr, "mailfs: %s\n", errmsg());
 		return 1;

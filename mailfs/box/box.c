@@ -119,6 +119,21 @@ box_credential(const char *service, const char *server, const char *user, int fr
 	return passfn(service, server, user, fresh, c);
 }
 
+static Progressfn *progressfn;
+
+void
+box_setprogress(Progressfn *fn)
+{
+	progressfn = fn;
+}
+
+void
+box_progress(const char *what, size_t done, size_t total)
+{
+	if (progressfn)
+		progressfn(what, done, total);
+}
+
 void
 box_credfree(Cred *c)
 {

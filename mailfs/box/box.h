@@ -30,6 +30,13 @@ typedef int Passfn(const char *service, const char *server, const char *user, in
 void	box_setpassfn(Passfn *fn);
 int	box_credential(const char *service, const char *server, const char *user, int fresh, Cred *c);
 void	box_credfree(Cred *c);	/* wiped, then freed */
+/*
+ * How far a long piece of work is (an IMAP folder listed at open): set
+ * by the program, reported by backends as they go, done == total last.
+ */
+typedef void Progressfn(const char *what, size_t done, size_t total);
+void	box_setprogress(Progressfn *fn);
+void	box_progress(const char *what, size_t done, size_t total);
 
 /* flags.c */
 uint16_t	flags_fromfields(const char *status, const char *xstatus);
