@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "timing.h"
 #include "model/gm.h"	/* the part's MIME charset, as the text file takes it */
 
 enum { Maxparts = 20000, Sample = 200, Runs = 5 };
@@ -29,23 +30,6 @@ struct Html {
 
 static Html parts[Maxparts];
 static int nparts;
-
-static double
-now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 collect(const char *path)

@@ -405,8 +405,8 @@ figure "small-file" "$small_m" "$small_f" us "<= 1.0x mirrorfs" "r <= 1.0" "mirr
 . "$here/kernel.sh"
 
 # threads: mailfs's own box, model and tree over the same mailbox, in-process
-cc -std=gnu11 -D_GNU_SOURCE -O2 -I"$repo/mailfs" $(pkg-config --cflags gmime-3.0 libetpan libcrypto) -o "$W/threadbench" \
-	"$here/threadbench.c" "$repo"/mailfs/{lib,box,model,tree}/*.c $(pkg-config --libs gmime-3.0 libetpan libcrypto) -lpthread
+cc -std=gnu11 -D_GNU_SOURCE -O2 -I"$repo/mailfs" $(pkg-config --cflags gmime-3.0 libetpan libxml-2.0 libcrypto) -o "$W/threadbench" \
+	"$here/threadbench.c" "$repo"/mailfs/{lib,box,model,tree}/*.c $(pkg-config --libs gmime-3.0 libetpan libxml-2.0 libcrypto) -lpthread
 th=$("$W/threadbench" "$MBOX") || fail "threadbench $MBOX failed"
 echo "$th"
 thmed=$(sed -n 's/.*median \([0-9.]*\) s.*/\1/p' <<<"$th")
