@@ -68,6 +68,7 @@ step "OAuth2 for IMAP: token commands, OAUTHBEARER and XOAUTH2 against Dovecot" 
 step "OAuth2, sanitized" python3 tests/t-oauth.py build/asan/mailfs
 step "9P conversations, conformance and trees" python3 tests/t-9p.py mailfs/mailfs
 step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
+step "nobody else let in: another user and the 9P socket and mount" tests/t-others.sh mailfs/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
 step "9P fuzzing" tests/t-fuzz.sh
 step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailfs

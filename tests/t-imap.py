@@ -263,6 +263,9 @@ def main():
         files = cachefiles()
         check("fetched messages are in the on-disk cache", len(files) >= len(want) - 1, files[:3])
         check("cache files are private", files and all(os.stat(f).st_mode & 0o077 == 0 for f in files))
+        cdirs = sorted({os.path.dirname(f) for f in files})
+        check("and so are the directories they are in: 0700", cdirs and all(os.stat(d).st_mode & 0o777 == 0o700 for d in cdirs),
+              ["%s %o" % (d, os.stat(d).st_mode & 0o777) for d in cdirs][:3])
         umount(mnt)
 
         # over 9P too
