@@ -143,25 +143,21 @@ clean:
 
 .PHONY: all check bench deps install uninstall clean
 
-# The 9P decoder and request handler under libFuzzer (clang), for
-# FUZZTIME seconds from the seeds in tests/fuzz-seeds.
+# libFuzzer targets (clang, under ASan and UBSan): the 9P decoder and
+# request handler, the HTML renderer, the mbox scanner, the model and
+# every file made from it, the ctl grammar, the key file parser.  make
+# fuzz runs each for FUZZTIME seconds from its seeds (tests/t-fuzz.sh).
 FUZZTIME ?= 60
-build/fuzz_9p: tests/fuzz_9p.c $(LIBSRCS) mailfs/srv/srv_9p.c $(HDRS)
-	@mkdir -p build/fuzz-corpus-9p
+FUZZERS = 9p html mbox model ctl keys
+FUZZ_9p = mailfs/srv/srv_9p.c
+FUZZ_keys = mailfs/srv/keys.c mailfs/srv/p9dial.c mailfs/srv/srv_9p.c
+build/fuzz_%: tests/fuzz_%.c $(LIBSRCS) $(HDRS) mailfs/srv/srv_9p.c mailfs/srv/keys.c mailfs/srv/p9dial.c
+	@mkdir -p build
 	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_9p.c $(LIBSRCS) mailfs/srv/srv_9p.c $(LIBS)
+		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ $< $(LIBSRCS) $(FUZZ_$*) $(LIBS)
 
-# The HTML renderer likewise, from the seeds in tests/fuzz-seeds-html.
-build/fuzz_html: tests/fuzz_html.c $(LIBSRCS) $(HDRS)
-	@mkdir -p build/fuzz-corpus-html
-	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(shell pkg-config --cflags $(PKGS)) -Imailfs -o $@ tests/fuzz_html.c $(LIBSRCS) $(LIBS)
-
-fuzz: build/fuzz_9p build/fuzz_html
-	SRCDIR=$(CURDIR) build/fuzz_9p -max_total_time=$(FUZZTIME) -max_len=4096 -timeout=10 \
-		build/fuzz-corpus-9p tests/fuzz-seeds
-	build/fuzz_html -max_total_time=$(FUZZTIME) -max_len=65536 -timeout=10 \
-		build/fuzz-corpus-html tests/fuzz-seeds-html
+fuzz: $(FUZZERS:%=build/fuzz_%)
+	FUZZTIME=$(FUZZTIME) tests/t-fuzz.sh $(FUZZERS)
 
 .PHONY: fuzz
 

@@ -70,6 +70,10 @@ START_TEST(dropped)
 	RENDERS("<html><head><title>Title</title><style>p{color:red}</style></head>"
 		"<body><script>alert(1)</script>shown<style>x{}</style><template>t</template></body></html>", "shown\n");
 	RENDERS("<div style=\"DISPLAY: none\">preheader</div><p hidden>h</p><!-- note -->seen", "seen\n");
+	RENDERS("<span style=\"color: #999; font-size: 1px; line-height: 1px; max-height: 0; max-width: 0; opacity: 0; "
+		"overflow: hidden; mso-hide: all; font-family: Arial, Helvetica, sans-serif; padding: 0 0 0 0; "
+		"margin: 0 0 0 0; border: 0 none; text-decoration: none; letter-spacing: 0; display : None\">late</span>"
+		"<span style=\"display:inline\">shown</span>", "shown\n");
 	RENDERS("<script>var a = '</p>';</script>after", "after\n");
 }
 END_TEST

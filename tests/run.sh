@@ -70,7 +70,7 @@ step "9P conversations, conformance and trees" python3 tests/t-9p.py mailfs/mail
 step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
 step "nobody else let in: another user and the 9P socket and mount" tests/t-others.sh mailfs/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
-step "9P fuzzing" tests/t-fuzz.sh
+step "fuzzing: 9P, HTML, mbox, the model, ctl, the key file" tests/t-fuzz.sh
 step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailfs
 step "ctl and reading, sanitized" python3 tests/t-mailctl.py build/asan/mailfs
 step "threads: the JWZ algorithm as files, over the mount and 9P" python3 tests/t-threads.py mailfs/mailfs

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 #include <libxml/HTMLparser.h>
-#include <libxml/HTMLtree.h>
 #include "model/model.h"
 
 enum {
@@ -76,18 +75,29 @@ elem(const xmlNode *n)
 static int
 hidden(xmlNode *n)
 {
+	static const char none[] = "display:none";
+
 	if (xmlHasProp(n, (const xmlChar *)"hidden"))
 		return 1;
 	xmlAttr *a = xmlHasProp(n, (const xmlChar *)"style");
 	if (a == NULL || a->children == NULL || a->children->content == NULL)
 		return 0;
-	char squeezed[256];
-	size_t k = 0;
-	for (const xmlChar *c = a->children->content; *c && k < sizeof squeezed - 1; c++)
-		if (!isspace(*c))
-			squeezed[k++] = tolower(*c);
-	squeezed[k] = 0;
-	return strstr(squeezed, "display:none") != NULL;
+	/* none[] matched ignoring case and white space, anywhere in the style */
+	for (const xmlChar *s = a->children->content; *s; s++) {
+		const xmlChar *c = s;
+		size_t k = 0;
+		while (*c && k < sizeof none - 1) {
+			if (isspace(*c))
+				c++;
+			else if (tolower(*c) == none[k])
+				c++, k++;
+			else
+				break;
+		}
+		if (k == sizeof none - 1)
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -360,13 +370,14 @@ walk(Render *r, xmlNode *root)
 
 	for (;;) {
 		xmlNode *down = NULL;
+		int e;
 		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
 			text(r, n->content ? n->content : (const xmlChar *)"");
-		else if (n->type == XML_ELEMENT_NODE && !skipped(n, elem(n))) {
+		else if (n->type == XML_ELEMENT_NODE && !skipped(n, e = elem(n))) {
 			if (depth < Maxframes) {
 				if (depth == nfr)
 					fr = xrealloc(fr, (nfr = nfr ? 2 * nfr : 16) * sizeof *fr);
-				fr[depth].e = elem(n);
+				fr[depth].e = e;
 				enter(r, n, &fr[depth], depth > 0 ? &fr[depth - 1] : NULL);
 				if (n->children)
 					down = n->children, depth++;

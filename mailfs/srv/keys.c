@@ -35,7 +35,6 @@ enum {
 	Cmdwait = 30,	/* seconds a token command may take */
 	Maxtoken = 16384,
 };
-enum { Nokey, Passkey, Tokenkey };
 
 static char *keyfile;
 
@@ -70,6 +69,15 @@ fits(char **f, int n, const char *service, const char *server, const char *user,
 	return Nokey;
 }
 
+/* one line of the key file, split in place: Nokey, or what *val is */
+int
+keys_match(char *line, const char *service, const char *server, const char *user, const char **val)
+{
+	char *f[Maxattrs];
+
+	return fits(f, tokenize(line, f, Maxattrs), service, server, user, val);
+}
+
 /* 1 found (a password, or a token command in cmd), 0 not there, -1 the file may not be used */
 static int
 fromfile(const char *service, const char *server, const char *user, Buf *pw, Buf *cmd)
@@ -84,12 +92,12 @@ fromfile(const char *service, const char *server, const char *user, Buf *pw, Buf
 		return seterr(EACCES, "key file %s: others may read it or it is not yours: chmod 600 %s",
 			keyfile, keyfile);
 	}
-	char *line = NULL, *f[Maxattrs];
+	char *line = NULL;
 	size_t cap = 0;
 	int found = 0;
 	while (!found && getline(&line, &cap, fp) > 0) {
 		const char *v = NULL;
-		int kind = fits(f, tokenize(line, f, Maxattrs), service, server, user, &v);
+		int kind = keys_match(line, service, server, user, &v);
 		if (kind != Nokey) {
 			Buf *b = kind == Passkey ? pw : cmd;
 			bufreset(b);

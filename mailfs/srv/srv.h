@@ -54,6 +54,8 @@ void	p9c_close(P9conn *c);
 
 /* keys.c: passwords for the backends, from a key file or factotum */
 void	keys_init(const char *file);	/* NULL: the default file */
+enum { Nokey, Passkey, Tokenkey };
+int	keys_match(char *line, const char *service, const char *server, const char *user, const char **val);	/* one key file line, split in place */
 
 /* plumb.c: new and deleted messages announced to the plumber's seemail */
 void	plumb_start(void);
