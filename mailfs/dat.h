@@ -139,10 +139,12 @@ struct Boxops {
 	 * fetchskel gives the message with every leaf empty and an
 	 * "X-Mailfs-Section:" field naming the section that holds its
 	 * content, or returns 1 when the message has no skeleton (it is
-	 * then parsed whole); fetchpart gives a section's bytes, as stored.
+	 * then parsed whole); fetchpart gives a section's bytes, as stored;
+	 * exact: the section is sent as it is (7bit, 8bit, binary), so
+	 * its bytes must come exactly, NULs and all.
 	 */
 	int	(*fetchskel)(Box *b, const Msgent *m, Buf *skel);
-	int	(*fetchpart)(Box *b, const Msgent *m, const char *section, Buf *out);
+	int	(*fetchpart)(Box *b, const Msgent *m, const char *section, int exact, Buf *out);
 	/* take in mail delivered since the last look: new messages get numbers */
 	int	(*sync)(Box *b);
 	/*

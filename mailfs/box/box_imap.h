@@ -97,7 +97,7 @@ struct mailimap_fetch_type	*imap_withuid(struct mailimap_fetch_att *a);
 int	imapwatch(Box *b);
 
 /* imap_parts.c: parts and sections */
-int	imapfetchpart(Box *b, const Msgent *m, const char *section, Buf *out);
+int	imapfetchpart(Box *b, const Msgent *m, const char *section, int exact, Buf *out);
 int	imapfetchskel(Box *b, const Msgent *m, Buf *skel);
 
 int	imap_parseurl(const char *s, Imapurl *u);

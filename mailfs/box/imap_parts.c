@@ -224,13 +224,134 @@ out:
 	return r;
 }
 
+/*
+ * RFC 3516 BINARY.PEEK, which libetpan does not know, spoken on the
+ * connection's stream: a normal FETCH gets each NUL of an 8bit or
+ * binary part as another byte (Dovecot sends 0x80), BINARY the bytes
+ * themselves, in a literal8 ("~{n}").
+ */
+typedef struct Binary Binary;
+struct Binary {
+	uint32_t	uid;
+	const char	*section;
+	Buf	*out;
+	int	got;
+};
+
+/* the literal a line ends with ("{n}" or "~{n}"): its length, or -1 */
+static long
+literal(const char *l)
+{
+	size_t n = strlen(l);
+
+	if (n < 3 || l[n - 1] != '}')
+		return -1;
+	const char *open = memrchr(l, '{', n);
+	return open ? strtol(open + 1, NULL, 10) : -1;
+}
+
+static int
+readexactly(mailstream *st, Buf *out, size_t n)
+{
+	char buf[65536];
+
+	while (n > 0) {
+		ssize_t k = mailstream_read(st, buf, n < sizeof buf ? n : sizeof buf);
+		if (k <= 0)
+			return -1;
+		bufadd(out, buf, k);
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+opbinary(Imap *im, void *arg)
+{
+	Binary *bi = arg;
+	mailstream *st = im->s->imap_stream;
+	char tag[32], want[64];
+	Buf cmd = { 0 };
+	int r = MAILIMAP_ERROR_STREAM;
+
+	snprintf(tag, sizeof tag, "%d", ++im->s->imap_tag);
+	snprintf(want, sizeof want, "BINARY[%s] ", bi->section);
+	bufprint(&cmd, "%s UID FETCH %u (BINARY.PEEK[%s])\r\n", tag, bi->uid, bi->section);
+	MMAPString *line = mmap_string_new("");
+	if (mailstream_write(st, cmd.p, cmd.n) != (ssize_t)cmd.n || mailstream_flush(st) < 0)
+		goto out;
+	for (;;) {
+		char *l = mailstream_read_line_remove_eol(st, line);
+		if (l == NULL)
+			goto out;
+		size_t tl = strlen(tag);
+		if (strncmp(l, tag, tl) == 0 && l[tl] == ' ') {
+			r = strncasecmp(l + tl + 1, "OK", 2) == 0 && bi->got ? MAILIMAP_NO_ERROR : MAILIMAP_ERROR_FETCH;
+			break;
+		}
+		long n = literal(l);
+		char *at = strstr(l, want);
+		int ours = at != NULL && !bi->got;
+		if (n >= 0) {	/* ours, or another answer's literal to pass over */
+			Buf skip = { 0 };
+			if (readexactly(st, ours ? bi->out : &skip, n) < 0) {
+				buffree(&skip);
+				goto out;
+			}
+			buffree(&skip);
+			bi->got |= ours;
+		} else if (ours && strncmp(at + strlen(want), "NIL", 3) == 0)
+			bi->got = 1;
+		else if (ours && at[strlen(want)] == '"') {	/* a quoted string: short, text */
+			for (const char *c = at + strlen(want) + 1; *c && *c != '"'; c++)
+				bufputc(bi->out, *c == '\\' && c[1] ? *++c : *c);
+			bi->got = 1;
+		}
+	}
+out:
+	mmap_string_free(line);
+	buffree(&cmd);
+	return r;
+}
+
+/* a section's exact bytes by BINARY: 0, 1 not to be had so, -1 the connection failed */
+static int
+binary(Imap *im, uint32_t uid, const char *section, Buf *out)
+{
+	if (imap_connect(im) < 0 || !mailimap_has_extension(im->s, "BINARY"))
+		return 1;
+	Binary bi = { uid, section, out, 0 };
+	int lib;
+	bufreset(out);
+	if (imap_run(im, opbinary, &bi, &lib) < 0)
+		return -1;
+	if (lib != MAILIMAP_NO_ERROR)
+		return 1;	/* refused ([UNKNOWN-CTE]): the normal FETCH */
+	out->n = crlftolf(out->p ? out->p : "", out->n);
+	if (out->p)
+		out->p[out->n] = 0;
+	return 0;
+}
+
 /* the bytes of one section, as stored (transfer-encoded), LF line ends */
 int
-imapfetchpart(Box *b, const Msgent *m, const char *section, Buf *out)
+imapfetchpart(Box *b, const Msgent *m, const char *section, int exact, Buf *out)
 {
 	Imap *im = b->aux;
 	Sections ss = { 0 };
 
+	char bkey[96];
+
+	/* kept apart from a normal FETCH's bytes, which may have lost its NULs */
+	snprintf(bkey, sizeof bkey, "%s.BINARY", section);
+	if (exact && imap_cacheget(im, m->key, bkey, out) == 0)
+		return 0;
+	int br = exact ? binary(im, m->key, section, out) : 1;
+	if (br <= 0) {
+		if (br == 0)
+			imap_cacheput(im, m->key, bkey, out->p, out->n);
+		return br;
+	}
 	if (imap_cacheget(im, m->key, section, out) == 0)
 		return 0;
 	ss.type = mailimap_fetch_type_new_fetch_att_list_empty();

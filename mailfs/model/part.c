@@ -238,6 +238,16 @@ part_full(Msg *m)
 	return 0;
 }
 
+/* sent as it is: no transfer encoding to undo, so its bytes are its content */
+static int
+identity(GMimePart *part)
+{
+	GMimeContentEncoding e = g_mime_part_get_content_encoding(part);
+
+	return e == GMIME_CONTENT_ENCODING_DEFAULT || e == GMIME_CONTENT_ENCODING_7BIT ||
+		e == GMIME_CONTENT_ENCODING_8BIT || e == GMIME_CONTENT_ENCODING_BINARY;
+}
+
 /*
  * Fill the leaves of a skeleton below p (p alone if not below) with
  * their content, fetched by section: before any file made from content.
@@ -258,7 +268,7 @@ part_fill(Part *p, int below)
 				return seterr(ENOENT, "no such message");
 			if (p->parent == NULL && !m->partial)	/* a single part: the body we hold */
 				bufadd(&b, m->raw.p + m->bodyoff, m->raw.n - m->bodyoff);
-			else if (m->box->ops->fetchpart(m->box, e, p->section, &b) < 0) {
+			else if (m->box->ops->fetchpart(m->box, e, p->section, identity(GMIME_PART(o)), &b) < 0) {
 				buffree(&b);
 				return -1;
 			}
