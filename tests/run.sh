@@ -88,6 +88,8 @@ step "a Maildir: flags in names, deletes that unlink only what was asked" tests/
 step "Maildir, sanitized" tests/t-maildir.sh build/asan/mailfs
 step "IMAP folders on a real Dovecot" python3 tests/t-imap.py mailfs/mailfs
 step "IMAP, sanitized" python3 tests/t-imap.py build/asan/mailfs
+step "IMAP faults: a cut literal, garbage, BYE; served meanwhile, reconnected after" python3 tests/t-imapfaults.py mailfs/mailfs
+step "IMAP faults, sanitized" python3 tests/t-imapfaults.py build/asan/mailfs
 step "IMAP BINARY: parts with NULs as exact as from an mbox" python3 tests/t-binary.py mailfs/mailfs
 step "IMAP BINARY, sanitized" python3 tests/t-binary.py build/asan/mailfs
 step "progress of a long first open, on a terminal" python3 tests/t-progress.py mailfs/mailfs

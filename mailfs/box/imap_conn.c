@@ -43,6 +43,53 @@ imap_hangup(Imap *im)
 	}
 }
 
+/*
+ * libetpan reads a literal until it has all of it and takes a read of
+ * nothing (the server gone) as "more to come": a connection cut in the
+ * middle of a literal spins there for ever, the folder locked.  So the
+ * stream's end is made an error, by a driver that is the stream's own
+ * (socket or TLS) but for its read.
+ */
+static struct {
+	mailstream_low_driver	*orig;
+	mailstream_low_driver	copy;
+} guards[4];
+static int nguards;
+static pthread_mutex_t guardlock = PTHREAD_MUTEX_INITIALIZER;
+
+static ssize_t
+guardedread(mailstream_low *low, void *buf, size_t n)
+{
+	for (int i = 0; i < nguards; i++)
+		if (low->driver == &guards[i].copy) {
+			ssize_t r = guards[i].orig->mailstream_read(low, buf, n);
+			return r == 0 && n > 0 ? -1 : r;
+		}
+	return -1;
+}
+
+static void
+guardeof(mailstream *st)
+{
+	mailstream_low *low = st ? st->low : NULL;
+	int i;
+
+	if (low == NULL || low->driver == NULL)
+		return;
+	pthread_mutex_lock(&guardlock);
+	for (i = 0; i < nguards && guards[i].orig != low->driver && &guards[i].copy != low->driver; i++)
+		;
+	if (i == nguards && i < (int)nelem(guards)) {
+		guards[i].orig = low->driver;
+		guards[i].copy = *low->driver;
+		guards[i].copy.mailstream_read = guardedread;
+		nguards++;
+	}
+	if (i < nguards)
+		low->driver = &guards[i].copy;
+	pthread_mutex_unlock(&guardlock);
+}
+
 /* log in and select the folder; the UIDVALIDITY must not change under us */
 int
 imap_dial(Imap *im, mailimap **sp, uint32_t *validity)
@@ -66,6 +113,7 @@ imap_dial(Imap *im, mailimap **sp, uint32_t *validity)
 		r = -1;
 		goto fail;
 	}
+	guardeof(s->imap_stream);
 	if (box_credential(im->u.tls ? "imaps" : "imap", im->u.host, im->u.user, 0, &cred) < 0) {
 		r = -1;
 		goto fail;
