@@ -69,6 +69,8 @@ step "OAuth2, sanitized" python3 tests/t-oauth.py build/asan/mailfs
 step "9P conversations, conformance and trees" python3 tests/t-9p.py mailfs/mailfs
 step "9P, sanitized" python3 tests/t-9p.py build/asan/mailfs
 step "nobody else let in: another user and the 9P socket and mount" tests/t-others.sh mailfs/mailfs
+step "full file systems and scarce descriptors" tests/t-full.sh mailfs/mailfs
+step "full file systems, sanitized" tests/t-full.sh build/asan/mailfs
 step "mailbox locks" tests/t-lock.sh mailfs/mailfs
 step "fuzzing: 9P, HTML, mbox, the model, ctl, the key file" tests/t-fuzz.sh
 step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailfs

@@ -38,12 +38,12 @@ dotlock(const char *path)
 		int fd = open(lock, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-			int ok = write(fd, pid, n) == n;
+			int ok = write(fd, pid, n) == n, e = ok ? 0 : errno ? errno : EIO;
 			close(fd);
 			if (ok)
 				return 0;
 			unlink(lock);
-			return seterr(EIO, "%s: cannot write the dotlock", lock);
+			return seterr(e, "%s: cannot write the dotlock: %s", lock, strerror(e));	/* ENOSPC: a full disk */
 		}
 		if (errno != EEXIST)
 			return seterr(errno, "%s: cannot make the dotlock: %s", lock, strerror(errno));
