@@ -21,10 +21,11 @@
 
 static char home[64], box[96], sample[4096];
 
+/* from's bytes to to: in place of what it held (O_TRUNC), or after it (O_APPEND) */
 static void
-copy(const char *from, const char *to)
+copy(const char *from, const char *to, int how)
 {
-	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | how, 0600);
 	char buf[65536];
 	ssize_t n;
 
@@ -48,7 +49,7 @@ fresh(void)
 	Box *b = box_byname("mbox");
 
 	if (b == NULL) {
-		copy(sample, box);
+		copy(sample, box, O_TRUNC);
 		if ((b = box_open(box, "mbox")) == NULL) {
 			fprintf(stderr, "fuzz_ctl: %s\n", errmsg());
 			abort();
@@ -56,16 +57,7 @@ fresh(void)
 	}
 	if (b->nmsgs >= 2)
 		return;
-	int in = open(sample, O_RDONLY), out = open(box, O_WRONLY | O_APPEND);
-	char buf[65536];
-	ssize_t n;
-	if (in < 0 || out < 0)
-		abort();
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, n) != n)
-			abort();
-	close(in);
-	close(out);
+	copy(sample, box, O_APPEND);
 	tree_lock();
 	watch_sync(b);
 	tree_unlock();

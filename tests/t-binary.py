@@ -7,6 +7,7 @@ the same bytes as the same message's read from an mbox, NULs included;
 the base64 part beside them too.  usage: t-binary.py MAILFS"""
 import os, shutil, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imaptest
 import tap as tap_
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,22 +27,13 @@ def main():
     mailfs = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="t-binary.")
     d = os.path.join(tmp, "dovecot")
-    out = subprocess.run([os.path.join(top, "tests/dovecot.sh"), "start", d], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit("Bail out! dovecot did not start: " + out.stdout + out.stderr)
-    env = dict(l.split("=", 1) for l in out.stdout.splitlines() if "=" in l)
+    env = imaptest.dovecot(d)
     with open(os.path.join(env["IMAP_MAILDIR"], "cur", "1.nuls:2,S"), "wb") as f:
         f.write(MSG)
     box = os.path.join(tmp, "box")
     with open(box, "wb") as f:
         f.write(b"From a@example.org Tue Dec  1 10:00:00 2026\n" + MSG + b"\n")
-    home = os.path.join(tmp, "home")
-    os.mkdir(home)
-    keys = os.path.join(home, "keys")
-    with open(keys, "w") as f:
-        f.write("key proto=pass service=imap server=127.0.0.1 user=alice !password=secret\n")
-    os.chmod(keys, 0o600)
-    penv = dict(os.environ, HOME=home, XDG_CACHE_HOME=os.path.join(home, "cache"), TZ="UTC")
+    keys, penv = imaptest.home(tmp)
     im, mb = os.path.join(tmp, "imap"), os.path.join(tmp, "mbox")
     os.mkdir(im)
     os.mkdir(mb)
@@ -67,7 +59,7 @@ def main():
     finally:
         for m in (im, mb):
             subprocess.run(["fusermount3", "-u", m], stderr=subprocess.DEVNULL)
-        subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", d], capture_output=True)
+        imaptest.stop(d)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

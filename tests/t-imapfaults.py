@@ -9,6 +9,7 @@ and once the proxy passes again the same body is read whole, over a
 connection made anew.  usage: t-imapfaults.py MAILFS"""
 import os, re, shutil, socket, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imaptest
 import tap as tap_
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -89,19 +90,10 @@ def main():
     mailfs = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="t-imapfaults.")
     d = os.path.join(tmp, "dovecot")
-    out = subprocess.run([os.path.join(top, "tests/dovecot.sh"), "start", d], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit("Bail out! dovecot did not start: " + out.stdout + out.stderr)
-    env = dict(l.split("=", 1) for l in out.stdout.splitlines() if "=" in l)
+    env = imaptest.dovecot(d)
     subprocess.run([sys.executable, os.path.join(top, "tests/imapload.py"),
                     os.path.join(top, "testdata/boxes/mixed.mbox"), env["IMAP_MAILDIR"]], check=True)
-    home = os.path.join(tmp, "home")
-    os.mkdir(home)
-    keys = os.path.join(home, "keys")
-    with open(keys, "w") as f:
-        f.write("key proto=pass service=imap server=127.0.0.1 user=alice !password=secret\n")
-    os.chmod(keys, 0o600)
-    penv = dict(os.environ, HOME=home, XDG_CACHE_HOME=os.path.join(home, "cache"), TZ="UTC")
+    keys, penv = imaptest.home(tmp)
     proxy = Proxy(int(env["IMAP_PORT"]))
     mnt = os.path.join(tmp, "mnt")
     os.mkdir(mnt)
@@ -132,7 +124,7 @@ def main():
     finally:
         subprocess.run(["fusermount3", "-u", "-z", mnt], stderr=subprocess.DEVNULL)
         subprocess.run(["pkill", "-KILL", "-f", "^%s .*%s" % (mailfs, mnt)], stderr=subprocess.DEVNULL)	# a hung one
-        subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", d], capture_output=True)
+        imaptest.stop(d)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -10,6 +10,7 @@ and a server with neither mechanism are one clear line each.
 usage: t-oauth.py MAILFS"""
 import http.server, json, os, shutil, subprocess, sys, tempfile, threading, time, urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imaptest
 import tap as tap_
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,11 +39,7 @@ class Introspect(http.server.BaseHTTPRequestHandler):
 
 
 def dovecot(d, *extra):
-    out = subprocess.run([os.path.join(top, "tests/dovecot.sh"), "start", d] + list(extra),
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit("Bail out! dovecot did not start: " + out.stdout + out.stderr)
-    env = dict(l.split("=", 1) for l in out.stdout.splitlines() if "=" in l)
+    env = imaptest.dovecot(d, *extra)
     subprocess.run([sys.executable, os.path.join(top, "tests/imapload.py"),
                     os.path.join(top, "testdata/sample.mbox"), env["IMAP_MAILDIR"]], check=True)
     return env
@@ -163,7 +160,7 @@ def main():
     finally:
         umount()
         for d in dirs.values():
-            subprocess.run([os.path.join(top, "tests/dovecot.sh"), "stop", d], capture_output=True)
+            imaptest.stop(d)
         httpd.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
 

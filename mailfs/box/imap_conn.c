@@ -386,6 +386,7 @@ imap_fetchindex(Imap *im, uint32_t first, Msgent **v, size_t *n)
 	Fetch f = { mailimap_set_new_interval(first, 0), indextype(), NULL };
 	Listing l = { im->u.text, 0, im->s && im->s->imap_selection_info ? im->s->imap_selection_info->sel_exists : 0 };
 
+	box_progress(l.what, 0, l.total);	/* the work starts: its clock too */
 	if (im->s)
 		mailimap_set_progress_callback(im->s, NULL, listed, &l);
 	int r = imap_uidfetch(im, &f, "fetching the index");
