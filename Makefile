@@ -36,6 +36,11 @@ SRCS = \
 	mailfs/tree/ofile.c \
 	mailfs/tree/thread.c \
 	mailfs/tree/threads.c \
+	mailfs/tree/index.c \
+	mailfs/tree/index_db.c \
+	mailfs/tree/index_sum.c \
+	mailfs/tree/index_words.c \
+	mailfs/tree/index_query.c \
 	mailfs/srv/srv_fuse.c \
 	mailfs/srv/fuse_backing.c \
 	mailfs/srv/p9.c \
@@ -46,7 +51,7 @@ SRCS = \
 	mailfs/srv/sdnotify.c \
 	mailfs/main.c
 
-HDRS = mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/srv/srv.h mailfs/srv/fuse_backing.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
+HDRS = mailfs/dat.h mailfs/lib/lib.h mailfs/box/box.h mailfs/model/model.h mailfs/model/gm.h mailfs/tree/tree.h mailfs/tree/index.h mailfs/srv/srv.h mailfs/srv/fuse_backing.h mailfs/srv/p9.h mailfs/box/box_mbox.h mailfs/box/box_imap.h mailfs/box/box_maildir.h
 
 TESTSRCS = \
 	tests/check_main.c \
@@ -58,7 +63,8 @@ TESTSRCS = \
 	tests/check_ctl.c \
 	tests/check_container.c \
 	tests/check_thread.c \
-	tests/check_text.c
+	tests/check_text.c \
+	tests/check_index.c
 
 # libfuse: the system's when it is 3.17 or newer, else the copy of
 # Debian's fuse3 that tools/libfuse (make deps) built into build/fuse3,
@@ -66,12 +72,12 @@ TESTSRCS = \
 FUSEDIR = build/fuse3/inst/usr
 FUSEBUILT = $(wildcard $(FUSEDIR)/lib/libfuse3.a)
 ifneq ($(FUSEBUILT),)
-PKGS = gmime-3.0 libetpan libxml-2.0 libcrypto
+PKGS = gmime-3.0 libetpan libxml-2.0 libcrypto sqlite3
 FUSE_CFLAGS = -I$(FUSEDIR)/include/fuse3
 FUSE_LIBS = $(FUSEBUILT) $(shell cat build/fuse3/libs 2>/dev/null) -ldl -lrt
 FUSE_SAYS = libfuse $(shell cat build/fuse3/version) (Debian's fuse3 source package, built in build/fuse3, linked statically)
 else
-PKGS = gmime-3.0 libetpan libxml-2.0 fuse3 libcrypto
+PKGS = gmime-3.0 libetpan libxml-2.0 fuse3 libcrypto sqlite3
 FUSE_SAYS = libfuse $(shell pkg-config --modversion fuse3 2>/dev/null) (the system's)$(if $(shell pkg-config --atleast-version=3.17 fuse3 2>/dev/null && echo new),, without FUSE passthrough: make deps builds a newer one)
 endif
 

@@ -2,7 +2,7 @@
 # The source list must match the Makefile's (tests/buildlists.sh).
 
 MKSHELL=sh
-PKGS=gmime-3.0 libetpan libxml-2.0 fuse3 libcrypto
+PKGS=gmime-3.0 libetpan libxml-2.0 fuse3 libcrypto sqlite3
 CC=cc
 CFLAGS='-std=gnu11' -D_GNU_SOURCE -Wall -Wextra -Imailfs -O2 -g
 TARG=mailfs/mailfs
@@ -42,6 +42,11 @@ OFILES=\
 	mailfs/tree/ofile.o\
 	mailfs/tree/thread.o\
 	mailfs/tree/threads.o\
+	mailfs/tree/index.o\
+	mailfs/tree/index_db.o\
+	mailfs/tree/index_sum.o\
+	mailfs/tree/index_words.o\
+	mailfs/tree/index_query.o\
 	mailfs/srv/srv_fuse.o\
 	mailfs/srv/fuse_backing.o\
 	mailfs/srv/p9.o\

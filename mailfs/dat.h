@@ -174,6 +174,13 @@ struct Boxops {
 	 * -1 when only a periodic look will tell.
 	 */
 	int	(*watch)(Box *b);
+	/*
+	 * Optional, for stores whose messages never change once stored
+	 * (Maildir's unique names, IMAP's UIDVALIDITY and UID): a name
+	 * that finds this message and no other, ever, appended to out.
+	 * Without it the index knows a message by a digest of its bytes.
+	 */
+	void	(*ident)(Box *b, const Msgent *m, Buf *out);
 	/* Msgent.flags always holds the flags; else they are in the header */
 	int	indexflags;
 };
@@ -263,6 +270,7 @@ enum {
 	Qctl = 63,	/* the ctl file of the root or of a box */
 	Qsearch = 62,	/* a box's search file */
 	Qthreads = 61,	/* a box's threads file */
+	Qindex = 60,	/* a box's index file: how far its index is */
 	Qbits_kind = 6,
 	Qbits_part = 18,
 	Qbits_msg = 32,

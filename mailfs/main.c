@@ -24,7 +24,7 @@ static int p9fd = -1;	/* the posted 9P service's socket */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-S 9p|mount|both|none] [-m mountpoint] [-o fuseopts] [-s srvname] [-k keyfile] [-C cafile] [mailbox]\n");
+	fprintf(stderr, "usage: mailfs [-f] [-r] [-D] [-S 9p|mount|both|none] [-m mountpoint] [-o fuseopts] [-s srvname] [-k keyfile] [-C cafile] [-i indexdir|none] [mailbox]\n");
 	exit(2);
 }
 
@@ -105,6 +105,8 @@ serving_cache(void)
 			if (usable(dirs[i]) && !inmemory(dirs[i]) && container_large(dirs[i], 0) == 0)
 				break;
 	prefetch_start();
+	if (index_start() < 0)
+		fprintf(stderr, "mailfs: %s; searches index what they need themselves\n", errmsg());
 	if (watch_start() < 0)
 		fprintf(stderr, "mailfs: %s; new mail shows only after refresh\n", errmsg());
 	if (p9fd >= 0)	/* acme Mail hears of new mail through the plumber */
@@ -117,7 +119,7 @@ serving_cache(void)
  * with its time; quick work says nothing.
  */
 static void
-progress(const char *what, size_t done, size_t total)
+progress(const char *what, const char *doing, size_t done, size_t total)
 {
 	static struct timespec start, last;
 	static int shown;
@@ -131,11 +133,11 @@ progress(const char *what, size_t done, size_t total)
 	if (done < total) {
 		if (since < 0.5 || (shown && redraw < 0.1))
 			return;
-		fprintf(stderr, "\rmailfs: %s: listing %zu of %zu messages", what, done, total);
+		fprintf(stderr, "\rmailfs: %s: %sing %zu of %zu messages", what, doing, done, total);
 		shown = 1;
 		last = now;
 	} else if (shown) {
-		fprintf(stderr, "\rmailfs: %s: listed %zu messages in %.1f s\n", what, total, since);
+		fprintf(stderr, "\rmailfs: %s: %sed %zu messages in %.1f s\n", what, doing, total, since);
 		shown = 0;
 	}
 }
@@ -191,7 +193,7 @@ main(int argc, char **argv)
 
 	notify_init();
 	srv_fuseconf(&fc);
-	while ((c = getopt(argc, argv, "frDS:m:o:s:k:C:")) != -1)
+	while ((c = getopt(argc, argv, "frDS:m:o:s:k:C:i:")) != -1)
 		switch (c) {
 		case 'f': foreground = 1; break;
 		case 'r': readonly = 1; break;
@@ -206,6 +208,7 @@ main(int argc, char **argv)
 		case 's': srvname = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'C': imap_setca(optarg); break;
+		case 'i': index_setdir(optarg); break;
 		case 'S':
 			if (strcmp(optarg, "9p") && strcmp(optarg, "mount") && strcmp(optarg, "both") && strcmp(optarg, "none"))
 				usage();
@@ -260,6 +263,7 @@ main(int argc, char **argv)
 	 * being freed.
 	 */
 	prefetch_stop();
+	index_stop();
 	tree_lock();
 	msg_flush();
 	box_closeall();

@@ -11,6 +11,7 @@ Suite	*ctl_suite(void);
 Suite	*container_suite(void);
 Suite	*thread_suite(void);
 Suite	*text_suite(void);
+Suite	*index_suite(void);
 
 /* check_main.c: the corpus, served through the tree layer */
 Box	*tbox(const char *name);	/* testdata/boxes/<name>.mbox, or testdata/sample.mbox */

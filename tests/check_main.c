@@ -98,6 +98,7 @@ main(void)
 	srunner_add_suite(sr, container_suite());
 	srunner_add_suite(sr, thread_suite());
 	srunner_add_suite(sr, text_suite());
+	srunner_add_suite(sr, index_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

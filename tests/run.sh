@@ -9,7 +9,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 export SRCDIR=$top TZ=UTC
 san=$(mktemp -d)
-trap 'rm -rf "$san"' EXIT
+# the index's stores: each run its own, none of the user's
+export XDG_CACHE_HOME=$(mktemp -d)
+trap 'rm -rf "$san" "$XDG_CACHE_HOME"' EXIT
 # sanitizer reports go to files: the mounted daemon has no stderr
 # a small quarantine: the memory-flatness checks measure the server, not ASan
 export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:abort_on_error=1:quarantine_size_mb=8"
@@ -75,6 +77,8 @@ step "mailbox locks" tests/t-lock.sh mailfs/mailfs
 step "fuzzing: 9P, HTML, mbox, the model, ctl, the key file" tests/t-fuzz.sh
 step "acme Mail's ctl writes and search" python3 tests/t-mailctl.py mailfs/mailfs
 step "ctl and reading, sanitized" python3 tests/t-mailctl.py build/asan/mailfs
+step "the index: searches, restarts, kill -9, broken stores, a full disk" python3 tests/t-index.py mailfs/mailfs
+step "the index, sanitized" python3 tests/t-index.py build/asan/mailfs
 step "threads: the JWZ algorithm as files, over the mount and 9P" python3 tests/t-threads.py mailfs/mailfs
 step "threads, sanitized" python3 tests/t-threads.py build/asan/mailfs
 step "text: HTML as text, alternatives, attachments, over the mount and 9P" python3 tests/t-text.py mailfs/mailfs

@@ -265,8 +265,8 @@ defaultcheck() {
 	fi
 	unmount "$m"
 }
-defaultcheck "$T/sample.mbox" "1 2 3 4 5 ctl search threads "
-defaultcheck "$T/plain.mbox" "1 2 3 4 ctl search threads "
+defaultcheck "$T/sample.mbox" "1 2 3 4 5 ctl index search threads "
+defaultcheck "$T/plain.mbox" "1 2 3 4 ctl index search threads "
 
 # --- 4. not an mbox ----------------------------------------------------
 
@@ -286,10 +286,10 @@ newmnt
 for i in 1 2 3 4 5; do
 	got=$(run -m "$m" "$BOX" && ls1 "$m/mbox")
 	rc=$?
-	if [ $rc -eq 0 ] && [ "$got" = "1 2 3 4 5 ctl search threads " ] && unmount "$m"; then
-		ok "mailfs -m d box && ls d/mbox, round $i: lists 1..5, ctl, search and threads, then unmounts"
+	if [ $rc -eq 0 ] && [ "$got" = "1 2 3 4 5 ctl index search threads " ] && unmount "$m"; then
+		ok "mailfs -m d box && ls d/mbox, round $i: lists 1..5, ctl, index, search and threads, then unmounts"
 	else
-		notok "mailfs -m d box && ls d/mbox, round $i: lists 1..5, ctl, search and threads, then unmounts" \
+		notok "mailfs -m d box && ls d/mbox, round $i: lists 1..5, ctl, index, search and threads, then unmounts" \
 		    "rc $rc; ls: $got; stderr: $(cat "$T/err"); mounted: $(inmounts "$m" && echo yes || echo no)"
 		unmount "$m"
 	fi
@@ -489,8 +489,8 @@ n = 0
 for dp, dn, fn in os.walk(sys.argv[1]):
 	for f in fn:
 		p = os.path.join(dp, f)
-		if not os.stat(p).st_mode & 0o444 or f in ("thread", "threads"):
-			continue	# a ctl file: written, never read; threads: made at each open, length 0
+		if not os.stat(p).st_mode & 0o444 or f in ("thread", "threads", "index"):
+			continue	# a ctl file: written, never read; threads, index: made at each open, length 0
 		n += 1
 		with open(p, "rb") as fd:
 			got = len(fd.read())

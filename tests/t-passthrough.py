@@ -20,7 +20,7 @@ check = tap.check
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOXES = ["sample.mbox", "boxes/mixed.mbox", "boxes/nested.mbox", "boxes/alternative.mbox",
          "boxes/charsets.mbox"]
-SERVED = {"flags", "ctl", "search", "thread", "threads"}	# read and written as requests, or made at each open: never handed down
+SERVED = {"flags", "ctl", "search", "thread", "threads", "index"}	# read and written as requests, or made at each open: never handed down
 
 
 class Mount:

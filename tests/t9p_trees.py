@@ -27,6 +27,10 @@ def dump9p(c, dirfid, rel, depth, out):
             out.append("%s\t%o\t-" % (path, st.mode & 0o777))
             c.clunk(nf)
             continue
+        if st.name == "index" and depth == 0:  # a box's: how far its index is, as treedump.py has it
+            out.append("%s\t%o\t~" % (path, st.mode & 0o777))
+            c.clunk(nf)
+            continue
         c.open(nf)
         data = c.read_eof(nf)
         c.clunk(nf)

@@ -5,6 +5,7 @@ A directory is "path/"; a file is "path<TAB>mode<TAB>size<TAB>sha1" of
 the bytes read; a write-only (ctl) file is "path<TAB>mode<TAB>-".  It also checks that each file's stat size equals the
 bytes read, printing "SIZE MISMATCH" lines, so a golden diff shows it
 (but for threads and thread, length 0 since they are made at each open).
+A box's index file says how far this run's index is: "path<TAB>mode<TAB>~".
 Reads through the kernel only: independent of mailfs's own code.
 """
 import hashlib
@@ -26,6 +27,9 @@ def dump(root, rel, depth, maxdepth, out):
             continue
         if not st.st_mode & 0o444:  # a ctl file: written, never read
             out.write("%s\t%o\t-\n" % (path, stat.S_IMODE(st.st_mode)))
+            continue
+        if name == "index" and depth == 0:  # a box's: how far its index is, this run's
+            out.write("%s\t%o\t~\n" % (path, stat.S_IMODE(st.st_mode)))
             continue
         with open(full, "rb") as f:
             data = f.read()

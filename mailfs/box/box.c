@@ -128,10 +128,10 @@ box_setprogress(Progressfn *fn)
 }
 
 void
-box_progress(const char *what, size_t done, size_t total)
+box_progress(const char *what, const char *doing, size_t done, size_t total)
 {
 	if (progressfn)
-		progressfn(what, done, total);
+		progressfn(what, doing, done, total);
 }
 
 void

@@ -31,12 +31,13 @@ void	box_setpassfn(Passfn *fn);
 int	box_credential(const char *service, const char *server, const char *user, int fresh, Cred *c);
 void	box_credfree(Cred *c);	/* wiped, then freed */
 /*
- * How far a long piece of work is (an IMAP folder listed at open): set
- * by the program, reported by backends as they go, done == total last.
+ * How far a long piece of work on a box is (an IMAP folder listed at
+ * open, an index built): set by the program, reported by the workers
+ * as they go, done == total last.  doing: the verb's stem, "list".
  */
-typedef void Progressfn(const char *what, size_t done, size_t total);
+typedef void Progressfn(const char *what, const char *doing, size_t done, size_t total);
 void	box_setprogress(Progressfn *fn);
-void	box_progress(const char *what, size_t done, size_t total);
+void	box_progress(const char *what, const char *doing, size_t done, size_t total);
 
 /* flags.c */
 uint16_t	flags_fromfields(const char *status, const char *xstatus);

@@ -454,6 +454,15 @@ imapbeside(Box *b, const char *name)
 	return u.p;
 }
 
+/* RFC 3501 2.3.1.1: a UID with its UIDVALIDITY names one message for ever */
+static void
+imapident(Box *b, const Msgent *e, Buf *out)
+{
+	Imap *im = b->aux;
+
+	bufprint(out, "imap %u %u", im->uidvalidity, e->key);
+}
+
 const Boxops imapops = {
 	.name = "imap",
 	.probe = imapprobe,
@@ -467,5 +476,6 @@ const Boxops imapops = {
 	.commit = imapremove,
 	.beside = imapbeside,
 	.watch = imapwatch,
+	.ident = imapident,
 	.indexflags = 1,
 };

@@ -699,6 +699,18 @@ mdwatch(Box *b)
 	return fd;
 }
 
+/* the unique part of its file name: what stays when its flags change */
+static void
+mdident(Box *b, const Msgent *e, Buf *out)
+{
+	Mdir *d = b->aux;
+	const char *base = strrchr(d->names[e->slot], '/');
+
+	base = base ? base + 1 : d->names[e->slot];
+	bufputs(out, "maildir ");
+	bufadd(out, base, strcspn(base, ":"));
+}
+
 const Boxops maildirops = {
 	.name = "maildir",
 	.probe = maildir_isdir,
@@ -710,5 +722,6 @@ const Boxops maildirops = {
 	.append = mdappend,
 	.beside = mdbeside,
 	.watch = mdwatch,
+	.ident = mdident,
 	.indexflags = 1,
 };

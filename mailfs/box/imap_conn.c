@@ -376,7 +376,7 @@ listed(size_t current, size_t max, void *arg)
 	(void)max;
 	l->done++;
 	if (l->total > 0)	/* the end is told after the whole answer */
-		box_progress(l->what, l->done < l->total ? l->done : l->total - 1, l->total);
+		box_progress(l->what, "list", l->done < l->total ? l->done : l->total - 1, l->total);
 }
 
 /* the index entries of the messages with UIDs in [first, *], ascending */
@@ -386,13 +386,13 @@ imap_fetchindex(Imap *im, uint32_t first, Msgent **v, size_t *n)
 	Fetch f = { mailimap_set_new_interval(first, 0), indextype(), NULL };
 	Listing l = { im->u.text, 0, im->s && im->s->imap_selection_info ? im->s->imap_selection_info->sel_exists : 0 };
 
-	box_progress(l.what, 0, l.total);	/* the work starts: its clock too */
+	box_progress(l.what, "list", 0, l.total);	/* the work starts: its clock too */
 	if (im->s)
 		mailimap_set_progress_callback(im->s, NULL, listed, &l);
 	int r = imap_uidfetch(im, &f, "fetching the index");
 	if (im->s)
 		mailimap_set_progress_callback(im->s, NULL, NULL, NULL);
-	box_progress(l.what, l.total, l.total);
+	box_progress(l.what, "list", l.total, l.total);
 
 	*v = NULL;
 	*n = 0;

@@ -27,6 +27,7 @@ void	linkout(Link *l);
 void	linkfront(Link *head, Link *l);
 size_t	crlftolf(char *p, size_t n);	/* in place; the new length */
 size_t	utf8bidi(const char *s);	/* the bytes of a bidirectional control at s, or 0 */
+int	utf8valid(const char *p, size_t n);	/* valid UTF-8, shortest forms, no NUL */
 void	hdrsplit(const char *p, size_t n, size_t *hdrlen, size_t *bodyoff);	/* LF or CRLF blank line */
 int	iscrlf(const char *p, size_t n);	/* its first line ends in CRLF */
 Blob	*blobnew(const void *p, size_t n);	/* caller holds the one reference */

@@ -274,3 +274,26 @@ utf8bidi(const char *s)
 		return 3;
 	return u[0] == 0xD8 && u[1] == 0x9C ? 2 : 0;
 }
+
+/* is p[0..n) UTF-8 text: valid sequences, shortest forms, no NUL? */
+int
+utf8valid(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p, *e = s + n;
+
+	while (s < e) {
+		unsigned c = *s++;
+		int more = c < 0x80 ? 0 : c >= 0xC2 && c < 0xE0 ? 1 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xF0 && c < 0xF5 ? 3 : -1;
+		if (c == 0 || more < 0 || e - s < more)
+			return 0;
+		unsigned v = c & (0x3F >> more);
+		for (int i = 0; i < more; i++, s++) {
+			if ((*s & 0xC0) != 0x80)
+				return 0;
+			v = v << 6 | (*s & 0x3F);
+		}
+		if ((more == 2 && (v < 0x800 || (v >= 0xD800 && v < 0xE000))) || (more == 3 && (v < 0x10000 || v > 0x10FFFF)))
+			return 0;
+	}
+	return 1;
+}

@@ -16,6 +16,7 @@ void	msg_put(Msg *m);
 int	msg_whole(Msg *m);	/* raw is the whole message from here on */
 Msg	*msg_detach(Box *b, uint32_t id);	/* read, kept out of the cache: to parse unlocked */
 int	msg_adopt(Msg *m);	/* into the cache (1), or freed if its store changed (0) */
+void	msg_drop(Msg *m);	/* a detached message freed, not cached */
 Part	*msg_part(Msg *m, uint32_t idx);	/* NULL if no such part */
 void	msg_charge(Msg *m, size_t n);
 void	msg_flush(void);

@@ -276,6 +276,14 @@ msg_adopt(Msg *m)
 	return 1;
 }
 
+/* a detached message freed, never cached: read once, by the indexer */
+void
+msg_drop(Msg *m)
+{
+	if (m)
+		dispose(m);
+}
+
 void
 msg_put(Msg *m)
 {

@@ -311,7 +311,13 @@ ofile_write(Ofile *f, const void *p, size_t n)
 	switch (f->how) {
 	case Hsearch:	/* the whole write is the query; the answer is this open's */
 		blobunref(f->small);
-		f->small = tree_search(f->q, p, n);
+		if ((f->small = tree_search(f->q, p, n)) == NULL) {	/* a bad query: its error is the answer */
+			Buf t = { 0 };
+			bufprint(&t, "%s\n", errmsg());
+			f->small = blobfrombuf(&t);
+			buffree(&t);
+			r = -1;
+		}
 		break;
 	case Hflags:	/* at once, on either transport */
 		r = ctl_writeflags(f->q, p, n);

@@ -112,11 +112,13 @@ resolve(Qpath q, Node *n)
 	memset(n, 0, sizeof *n);
 	n->kind = QKIND(q);
 	if (QBOX(q) == 0)
-		return q == QROOT || q == mkq(0, 0, 0, Qctl) ? 0 : seterr(ENOENT, "file does not exist");
+		return q == QROOT || q == mkq(0, 0, 0, Qctl) || q == mkq(0, 0, 0, Qsearch) ? 0 :
+			seterr(ENOENT, "file does not exist");
 	if ((n->box = box_byid(QBOX(q))) == NULL)
 		return seterr(ENOENT, "no such mailbox");
 	if (QMSG(q) == 0)
-		return (n->kind == Qdir || n->kind == Qctl || n->kind == Qsearch || n->kind == Qthreads) && QPART(q) == 0 ? 0 :
+		return (n->kind == Qdir || n->kind == Qctl || n->kind == Qsearch || n->kind == Qthreads || n->kind == Qindex) &&
+			QPART(q) == 0 ? 0 :
 			seterr(ENOENT, "file does not exist");
 	if ((n->ent = box_msg(n->box, QMSG(q))) == NULL)
 		return seterr(ENOENT, "no such message");
@@ -152,7 +154,7 @@ listed(Part *p, int kind)
 
 /* a file name in a message or part directory; body.jpg and the like mean body */
 static int
-filekind(Part *p, const char *name)
+anykind(const char *name)
 {
 	int k = file_kind(name);
 
@@ -161,7 +163,24 @@ filekind(Part *p, const char *name)
 		snprintf(base, sizeof base, "%.*s", (int)(strchr(name, '.') - name), name);
 		k = file_kind(base);
 	}
+	return k;
+}
+
+static int
+filekind(Part *p, const char *name)
+{
+	int k = anykind(name);
+
 	return k && listed(p, k) ? k : 0;
+}
+
+/* the kind of a file of a top-level message directory, or 0 */
+static int
+topkind(const char *name)
+{
+	int k = anykind(name);
+
+	return k && (file_where(k) & Ftop) ? k : 0;
 }
 
 static int
@@ -183,10 +202,12 @@ walk1(Qpath dir, const char *name, Qpath *q)
 			*q = mkq(n.box->id, n.ent->id, n.part->parent->idx, Qdir);
 	} else if (strcmp(name, "ctl") == 0 && n.ent == NULL) {
 		*q = mkq(n.box ? n.box->id : 0, 0, 0, Qctl);
-	} else if (strcmp(name, "search") == 0 && n.box && n.ent == NULL) {
-		*q = mkq(n.box->id, 0, 0, Qsearch);
+	} else if (strcmp(name, "search") == 0 && n.ent == NULL) {
+		*q = mkq(n.box ? n.box->id : 0, 0, 0, Qsearch);
 	} else if (strcmp(name, "threads") == 0 && n.box && n.ent == NULL) {
 		*q = mkq(n.box->id, 0, 0, Qthreads);
+	} else if (strcmp(name, "index") == 0 && n.box && n.ent == NULL) {
+		*q = mkq(n.box->id, 0, 0, Qindex);
 	} else if (n.box == NULL) {
 		Box *b = box_byname(name);
 		if (b)
@@ -199,6 +220,8 @@ walk1(Qpath dir, const char *name, Qpath *q)
 			*q = mkq(n.box->id, e->id, 0, Qdir);
 		else
 			r = seterr(ENOENT, "file does not exist");
+	} else if (n.part == NULL && !isnumber(name) && topkind(name)) {
+		*q = mkq(n.box->id, n.ent->id, 0, topkind(name));	/* a top-level file needs no parse */
 	} else {
 		if (n.part == NULL && (n.msg = msg_get(n.box, n.ent->id)) != NULL)
 			n.part = msg_part(n.msg, 0);
@@ -226,6 +249,39 @@ tree_walk(Qpath dir, const char *name, Qpath *q)
 	return r;
 }
 
+/* a top-level file of a message from the index: NULL if it has not got it */
+static Blob *
+indexed(Qpath q, int64_t *mtime)
+{
+	Box *b = box_byid(QBOX(q));
+	Msgent *e = b ? box_msg(b, QMSG(q)) : NULL;
+	Msg *m = e ? msg_peek(b, e->id) : NULL;	/* made already: the model's is at hand */
+
+	if (m) {
+		msg_put(m);
+		return NULL;
+	}
+	return e ? index_file(b, e, QKIND(q), mtime) : NULL;
+}
+
+static int
+statindexed(Qpath q, Dirinfo *d)
+{
+	int64_t mtime;
+	Blob *b = indexed(q, &mtime);
+
+	if (b == NULL)
+		return -1;
+	memset(d, 0, sizeof *d);
+	d->q = q;
+	d->mode = file_mode(QKIND(q));
+	d->length = b->n;
+	d->mtime = mtime;
+	snprintf(d->name, sizeof d->name, "%s", file_name(QKIND(q)));
+	blobunref(b);
+	return 0;
+}
+
 static int
 stat1(Qpath q, Dirinfo *d)
 {
@@ -233,6 +289,8 @@ stat1(Qpath q, Dirinfo *d)
 	Memo *mm = QKIND(q) != Qdir ? memoget(q) : NULL;
 	Box *b = mm ? box_byid(QBOX(q)) : NULL;
 
+	if (QPART(q) == 0 && QMSG(q) && QKIND(q) != Qdir && statindexed(q, d) == 0)
+		return 0;
 	if (b && box_msg(b, QMSG(q))) {	/* known, and the message still exists */
 		memset(d, 0, sizeof *d);
 		d->q = q;
@@ -248,8 +306,8 @@ stat1(Qpath q, Dirinfo *d)
 	d->q = q;
 	d->isdir = n.kind == Qdir;
 	d->mode = 0555;
-	if (n.kind == Qctl || n.kind == Qsearch || n.kind == Qthreads) {
-		strcpy(d->name, n.kind == Qctl ? "ctl" : n.kind == Qsearch ? "search" : "threads");
+	if (n.kind == Qctl || n.kind == Qsearch || n.kind == Qthreads || n.kind == Qindex) {
+		strcpy(d->name, n.kind == Qctl ? "ctl" : n.kind == Qsearch ? "search" : n.kind == Qthreads ? "threads" : "index");
 		d->mode = n.kind == Qctl ? 0222 : n.kind == Qsearch ? 0666 : 0444;
 		d->mtime = n.box ? n.box->mtime : started;
 	} else if (n.box == NULL) {
@@ -269,7 +327,7 @@ stat1(Qpath q, Dirinfo *d)
 			d->mtime = n.msg->date ? n.msg->date : d->mtime;
 	}
 	int table = n.kind >= 1 && n.kind <= file_count();	/* a file of the file table */
-	if (!table && n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads) {
+	if (!table && n.kind != Qdir && n.kind != Qctl && n.kind != Qsearch && n.kind != Qthreads && n.kind != Qindex) {
 		release(&n);
 		return seterr(ENOENT, "file does not exist");
 	}
@@ -329,8 +387,8 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		}
 		off = 1;
 	}
-	if (n.box && n.ent == NULL && off == 1) {
-		if (stat1(mkq(n.box->id, 0, 0, Qsearch), &d) == 0 && fn(arg, &d, 2)) {
+	if (n.ent == NULL && off == 1) {
+		if (stat1(mkq(n.box ? n.box->id : 0, 0, 0, Qsearch), &d) == 0 && fn(arg, &d, 2)) {
 			release(&n);
 			return 0;
 		}
@@ -343,22 +401,29 @@ readdir1(Qpath dir, uint64_t off, int (*fn)(void *, const Dirinfo *, uint64_t), 
 		}
 		off = 3;
 	}
+	if (n.box && n.ent == NULL && off == 3) {
+		if (stat1(mkq(n.box->id, 0, 0, Qindex), &d) == 0 && fn(arg, &d, 4)) {
+			release(&n);
+			return 0;
+		}
+		off = 4;
+	}
 	if (n.box == NULL) {
 		Box *b;
-		for (uint64_t i = off - 1; (b = box_at(i)) != NULL; i++)
-			if (stat1(mkq(b->id, 0, 0, Qdir), &d) == 0 && fn(arg, &d, i + 2))
+		for (uint64_t i = off - 2; (b = box_at(i)) != NULL; i++)
+			if (stat1(mkq(b->id, 0, 0, Qdir), &d) == 0 && fn(arg, &d, i + 3))
 				break;
 	} else if (n.ent == NULL) {
 		/* what stat1 says of a message directory, without looking each one up */
 		memset(&d, 0, sizeof d);
 		d.isdir = 1;
 		d.mode = 0555;
-		for (size_t i = box_msgindex(n.box, off - 2); i < n.box->nmsgs; i++) {
+		for (size_t i = box_msgindex(n.box, off - 3); i < n.box->nmsgs; i++) {
 			Msgent *e = &n.box->msgs[i];
 			d.q = mkq(n.box->id, e->id, 0, Qdir);
 			d.mtime = e->date ? e->date : n.box->mtime;
 			snprintf(d.name, sizeof d.name, "%u", e->id);
-			if (fn(arg, &d, (uint64_t)e->id + 3))
+			if (fn(arg, &d, (uint64_t)e->id + 4))
 				break;
 		}
 	} else {
@@ -402,16 +467,24 @@ tree_read(Qpath q)
 {
 	Node n;
 	Blob *b = NULL;
+	int64_t mtime;
 
 	pthread_mutex_lock(&lk);
+	if (QPART(q) == 0 && QMSG(q) && (b = indexed(q, &mtime)) != NULL) {
+		pthread_mutex_unlock(&lk);
+		return b;
+	}
 	if (resolve(q, &n) == 0) {
 		if (n.kind == Qdir)
 			seterr(EISDIR, "is a directory");
 		else if (n.kind == Qctl || n.kind == Qsearch)
 			b = blobnew("", 0);	/* their reads are the transports' */
-		else if (n.kind == Qthreads) {
+		else if (n.kind == Qthreads || n.kind == Qindex) {
 			Buf t = { 0 };
-			threads_make(&t, n.box, 0);
+			if (n.kind == Qthreads)
+				threads_make(&t, n.box, 0);
+			else
+				index_status(&t, n.box);
 			b = blobfrombuf(&t);
 			buffree(&t);
 		}
@@ -523,6 +596,7 @@ tree_how(Qpath q)
 	case Qsearch:
 		return Hsearch;
 	case Qthreads:
+	case Qindex:
 		return Hlive;
 	}
 	return QPART(q) == 0 && QKIND(q) <= file_count() ? file_how(QKIND(q)) : Hread;
@@ -545,36 +619,16 @@ tree_marksseen(Qpath q)
 	return QPART(q) == 0 && QMSG(q) && (QKIND(q) == file_kind("body") || QKIND(q) == file_kind("raw"));
 }
 
-/*
- * The numbers of the messages of q's box that hold query, ascending,
- * joined by single spaces; the search file's answer.
- */
+/* the search file's answer to a query: its box's, or the root's over every box */
 Blob *
 tree_search(Qpath q, const char *query, size_t n)
 {
-	Buf out = { 0 };
-	char *s = xmalloc(n + 1);
-
-	memcpy(s, query, n);
-	s[n] = 0;
-	if (n > 0 && s[n - 1] == '\n')
-		s[n - 1] = 0;
 	pthread_mutex_lock(&lk);
-	Box *b = box_byid(QBOX(q));
-	for (size_t i = 0; b && i < b->nmsgs; i++) {
-		Msg *m = msg_get(b, b->msgs[i].id);
-		if (m && file_search(m, s)) {
-			if (out.n)
-				bufputc(&out, ' ');
-			bufprint(&out, "%u", m->id);
-		}
-		msg_put(m);
-	}
+	Box *b = QBOX(q) ? box_byid(QBOX(q)) : NULL;
 	pthread_mutex_unlock(&lk);
-	free(s);
-	Blob *r = blobnew(out.p ? out.p : "", out.n);
-	buffree(&out);
-	return r;
+	if (QBOX(q) && b == NULL)
+		return seterr(ENOENT, "no such mailbox"), NULL;
+	return index_search(b, query, n);	/* b stays: a box is freed only at exit */
 }
 
 void
@@ -616,6 +670,8 @@ tree_changed(Box *b, uint32_t id, int new)
 	snprintf(name, sizeof name, "%u", id);
 	if (!new)
 		threads_forget(b, id);
+	else
+		index_wake();
 	for (size_t i = 0; i < nelem(watchers); i++)
 		if (watchers[i])
 			watchers[i](mkq(b->id, 0, 0, Qdir), name, new ? Wnew : Wgone);

@@ -54,6 +54,19 @@ void	threads_make(Buf *out, Box *b, uint32_t only);	/* only: that message's thre
 void	threads_forget(Box *b, uint32_t id);	/* the message went */
 void	threads_forgetbox(Box *b);	/* the box closes */
 
+/*
+ * index.c: every open box's summaries and words in a store of its own
+ * (SQLite, under the cache directory), built on the other core.
+ */
+void	index_setdir(const char *dir);	/* before index_start; "none": kept in memory */
+int	index_start(void);	/* stores for the boxes open, and the builder: 0, or -1 + err */
+void	index_wake(void);	/* mail came or a box opened */
+void	index_stop(void);	/* before the boxes go */
+int	index_sync(Box *b);	/* index all of b now, in this thread */
+Blob	*index_file(Box *b, const Msgent *e, int kind, int64_t *mtime);	/* the tree locked; NULL: not indexed */
+void	index_status(Buf *out, Box *b);	/* the index file; the tree locked */
+Blob	*index_search(Box *b, const char *query, size_t n);	/* b NULL: every box; NULL + err */
+
 /* watch.c: new mail */
 int	watch_start(void);
 void	watch_add(Box *b);
