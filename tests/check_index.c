@@ -182,6 +182,12 @@ START_TEST(words_across_encodings)
 	ANSWER(b, "body:okapi", "3");
 	ANSWER(b, "\"like these\"", "4");
 	ANSWER(b, "\"these like\"", "");
+	ANSWER(b, "\"soft breaks\"", "1");	/* a phrase in a subject */
+	ANSWER(b, "subject:\"soft breaks\"", "1");
+	ANSWER(b, "body:\"soft breaks\"", "");	/* in the words of the body, not next to each other */
+	ANSWER(b, "\"like the*\"", "4");	/* a phrase ending in a prefix */
+	ANSWER(b, "attachment:quarterly-report", "3");	/* one term of two words: a phrase */
+	ANSWER(b, "quarterly-bin", "");
 }
 END_TEST
 

@@ -37,6 +37,7 @@ static Fuseconf conf;
 /* What an open file's fh points to: the tree's open file, and when its content was made. */
 typedef struct Handle Handle;
 struct Handle {
+	Link	live;		/* first: in the list of opens not yet released */
 	Ofile	*f;
 	Qpath	q;
 	uint64_t	changes;	/* nchanges when its content was made */
@@ -513,10 +514,23 @@ push(fuse_ino_t ino, Handle *h, uint64_t changes)
 	blobunref(b);
 }
 
+/*
+ * The opens the kernel has not released.  An unmount does not wait for
+ * the RELEASE of a file closed just before it, so the ones still here
+ * when the loop ends are closed by us.
+ */
+static Link opens = LISTINIT(opens);
+static pthread_mutex_t openslk = PTHREAD_MUTEX_INITIALIZER;
+
 /* the end of an open: req NULL if it was never answered */
 static void
 closehandle(fuse_req_t req, Handle *h)
 {
+	if (h->live.next) {
+		pthread_mutex_lock(&openslk);
+		linkout(&h->live);
+		pthread_mutex_unlock(&openslk);
+	}
 	if (h->backed)
 		backing_release(req, toino(h->q));
 	else if (h->counted)
@@ -617,8 +631,19 @@ fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uintptr_t)h;
+	pthread_mutex_lock(&openslk);
+	linkfront(&opens, &h->live);
+	pthread_mutex_unlock(&openslk);
 	if (fuse_reply_open(req, fi) != 0)	/* the open was interrupted: no release will come */
 		closehandle(NULL, h);
+}
+
+/* after the loop: no request is left to release these */
+static void
+closeall(void)
+{
+	while (opens.next != &opens)
+		closehandle(NULL, (Handle *)opens.next);
 }
 
 /*
@@ -937,6 +962,7 @@ srv_fuse(const char *mnt, const Fuseconf *c, void (*serving)(void))
 		pthread_detach(inv);
 	tree_watch(changed);
 	ret = loop(se) < 0 ? 1 : 0;
+	closeall();
 unmount:
 	fuse_session_unmount(se);
 signals:

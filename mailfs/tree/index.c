@@ -64,6 +64,7 @@ struct Ix {
 	size_t	cleann;
 	int	inflight;	/* messages workers hold */
 	size_t	made, served;
+	size_t	tidied;	/* made, when the store was last tidied */
 	double	busy;	/* seconds spent making what was made */
 	int64_t	lastdoc;	/* the record read last, kept for the next file of its message */
 	Buf	lastsum;
@@ -282,12 +283,6 @@ ident(Box *b, const Msgent *e, Buf *out)
 }
 
 /* ---- the work ---- */
-
-typedef struct Wrow Wrow;
-struct Wrow {
-	uint32_t	part;
-	Buf	cols[Ncols];
-};
 
 typedef struct Job Job;
 struct Job {
@@ -616,6 +611,15 @@ builder(void *arg)
 				}
 			if (shown)
 				report(ix);
+			pthread_mutex_lock(&lk);
+			int built = ix->made != ix->tidied;
+			ix->tidied = ix->made;
+			pthread_mutex_unlock(&lk);
+			if (built) {
+				idb_wlock(ix->db);
+				idb_tidy(ix->db);
+				idb_wunlock(ix->db);
+			}
 			ixput(ix);
 		}
 		pthread_mutex_lock(&lk);
@@ -817,11 +821,56 @@ all(void *arg, uint32_t **ids, uint16_t **flags, int64_t **dates)
 	return n;
 }
 
+/* message id's words, in j's rows: read again, out of the tree lock where the backend allows */
+static int
+rowsof(Ix *ix, uint32_t id, Job *j)
+{
+	tree_lock();
+	Box *b = box_byid(ix->boxid);
+	int there = b && !b->closed && box_msg(b, id);
+	Msg *m = there ? msg_detach(b, id) : NULL;
+	if (m) {
+		tree_unlock();
+		int r = part_build(m);
+		if (r == 0)
+			words_make(m, addrow, j);
+		msg_drop(m);
+		return r;
+	}
+	if (there && (m = msg_get(b, id)) != NULL)
+		words_make(m, addrow, j);
+	msg_put(m);
+	tree_unlock();
+	return m ? 0 : -1;
+}
+
+/* the messages of ids that match expr, phrases and all */
+static size_t
+verify(void *arg, uint32_t *ids, size_t n, const char *expr)
+{
+	Ix *ix = ((Sarg *)arg)->ix;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		Job j = { 0 };
+		int r = -1;
+		if (rowsof(ix, ids[i], &j) == 0) {
+			idb_wlock(ix->db);
+			r = idb_phrase(ix->db, j.rows, j.nrows, expr);
+			idb_wunlock(ix->db);
+		}
+		if (r == 1)
+			ids[k++] = ids[i];
+		jobfree(&j);
+	}
+	return k;
+}
+
 static int
 search1(Ix *ix, Query *q, uint32_t **ids, size_t *n)
 {
 	Sarg a = { ix };
-	Qenv env = { ix->db, resolve, all, &a };
+	Qenv env = { ix->db, resolve, all, verify, &a };
 
 	cover(ix);
 	return query_run(q, &env, ids, n);

@@ -18,6 +18,13 @@ enum {
 /* the columns of a words row, in the store's order */
 enum { Cfrom, Cto, Ccc, Csubject, Cfilename, Cbody, Cattach, Ncols };
 
+/* one row of words: a part's, by column */
+typedef struct Wrow Wrow;
+struct Wrow {
+	uint32_t	part;
+	Buf	cols[Ncols];
+};
+
 /* what the store says of one message */
 typedef struct Idoc Idoc;
 struct Idoc {
@@ -44,9 +51,12 @@ int	idb_wfind(Idb *db, const char *ident, Idoc *d);	/* writer: 1 found, 0 not */
 int	idb_begin(Idb *db);
 int	idb_commit(Idb *db);	/* -1 + err: the batch went nowhere (rolled back) */
 void	idb_rollback(Idb *db);
+void	idb_tidy(Idb *db);	/* writer: after a build */
 int64_t	idb_add(Idb *db, const char *ident, const Idoc *d, const Buf *sum);	/* its doc, or -1 + err */
 int	idb_words(Idb *db, int64_t doc, uint32_t part, Buf cols[Ncols]);
-int	idb_match(Idb *db, const char *expr, void (*fn)(void *arg, int64_t doc), void *arg);
+int	idb_match(Idb *db, const char *expr, void (*fn)(void *arg, int64_t doc), void *arg);	/* no phrases */
+int	idb_tokens(Idb *db, const char *text, Buf *out);	/* its words, NUL-terminated: how many */
+int	idb_phrase(Idb *db, const Wrow *rows, size_t n, const char *expr);	/* one message's rows: 1 if they match */
 int	idb_fault(Idb *db);	/* after a failed write: 1 if new messages now go to memory */
 int	idb_ondisk(Idb *db);	/* new messages still go to the file (not full, not broken) */
 const char	*idb_path(Idb *db);	/* its file, or "memory" */
@@ -72,6 +82,8 @@ struct Qenv {
 	size_t	(*resolve)(void *arg, const int64_t *docs, size_t n, uint32_t *ids);
 	/* every message now, ascending, with its flags and date */
 	size_t	(*all)(void *arg, uint32_t **ids, uint16_t **flags, int64_t **dates);
+	/* the messages of ids (n) that match expr, phrases and all, read again: how many kept */
+	size_t	(*verify)(void *arg, uint32_t *ids, size_t n, const char *expr);
 	void	*arg;
 };
 int	query_run(Query *q, const Qenv *env, uint32_t **ids, size_t *n);	/* ascending, malloc'd */

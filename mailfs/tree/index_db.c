@@ -20,21 +20,29 @@
 #include "tree/index.h"
 
 enum {
-	Schema = 1,	/* PRAGMA user_version: bump when a table changes */
+	Schema = 2,	/* PRAGMA user_version: bump when a table changes */
 	Scanbase = 1 << 30,	/* docs in memory start here, apart from the file's */
 };
 
+/*
+ * Words keep the column they are in, not their places in it (detail=column):
+ * half the size.  A phrase is looked for as its words, and the messages
+ * that have them all are read again to see it (idb_phrase).
+ */
+#define TOKENIZE "tokenize='unicode61 remove_diacritics 2'"
+#define COLUMNS "hfrom, hto, hcc, subject, filename, body, attachment"
 static const char *tables =
 	"CREATE TABLE IF NOT EXISTS %s.msgs(doc INTEGER PRIMARY KEY, ident TEXT UNIQUE NOT NULL,"
 	" date INTEGER NOT NULL, hflags INTEGER NOT NULL, sum BLOB NOT NULL);"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS %s.words USING fts5(hfrom, hto, hcc, subject, filename, body, attachment,"
-	" content='', columnsize=0, tokenize='unicode61 remove_diacritics 2');";
+	"CREATE VIRTUAL TABLE IF NOT EXISTS %s.words USING fts5(" COLUMNS ","
+	" content='', columnsize=0, detail=column, " TOKENIZE ");";
 
 struct Idb {
 	char	*path;	/* the file, or NULL in memory */
 	sqlite3	*rd, *wr;
 	pthread_mutex_t	rlk, wlk;
 	sqlite3_stmt	*rfind, *rsum, *wfind, *wadd, *wwords, *sfind, *sadd, *swords;
+	sqlite3_stmt	*tokadd, *tokget, *tokdel, *chkadd, *chkdel;	/* the phrase tables, made when first needed */
 	int	scan;	/* new messages go to memory: the file is full or broken */
 	int	lastrc;	/* of the write that failed last */
 	int	noticed;
@@ -156,11 +164,13 @@ connect(Idb *db, const char *uri)
 static void
 disconnect(Idb *db)
 {
-	sqlite3_stmt *all[] = { db->rfind, db->rsum, db->wfind, db->wadd, db->wwords, db->sfind, db->sadd, db->swords };
+	sqlite3_stmt *all[] = { db->rfind, db->rsum, db->wfind, db->wadd, db->wwords, db->sfind, db->sadd, db->swords,
+		db->tokadd, db->tokget, db->tokdel, db->chkadd, db->chkdel };
 
 	for (size_t i = 0; i < nelem(all); i++)
 		sqlite3_finalize(all[i]);
 	db->rfind = db->rsum = db->wfind = db->wadd = db->wwords = db->sfind = db->sadd = db->swords = NULL;
+	db->tokadd = db->tokget = db->tokdel = db->chkadd = db->chkdel = NULL;
 	sqlite3_close(db->rd);
 	sqlite3_close(db->wr);
 	db->rd = db->wr = NULL;
@@ -361,6 +371,14 @@ fault(Idb *db, int rc)
 	return 1;
 }
 
+/* a build done: the log folded into the file, so the disk holds one copy */
+void
+idb_tidy(Idb *db)
+{
+	if (db->path)
+		sqlite3_exec(db->wr, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
 int
 idb_wfind(Idb *db, const char *ident, Idoc *d)
 {
@@ -476,4 +494,86 @@ idb_fault(Idb *db)
 
 	db->lastrc = 0;
 	return fault(db, rc) && !was;
+}
+
+/*
+ * The phrase tables, on the writer connection, in memory: tok splits a
+ * text into the words the store has (its own tokenizer, through
+ * fts5vocab), chk holds one message's rows at a time, with places, to
+ * see a phrase in it.
+ */
+static int
+phrasetables(Idb *db)
+{
+	if (db->chkdel)
+		return 0;
+	if (exec(db->wr, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.tok USING fts5(x, " TOKENIZE ");"
+			 "CREATE VIRTUAL TABLE IF NOT EXISTS temp.tokv USING fts5vocab(temp, tok, instance);"
+			 "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chk USING fts5(" COLUMNS ", " TOKENIZE ");") < 0)
+		return -1;
+	if (!(db->tokadd = prep(db->wr, "INSERT INTO temp.tok(rowid, x) VALUES(1, ?)")) ||
+	    !(db->tokget = prep(db->wr, "SELECT term FROM temp.tokv ORDER BY offset")) ||
+	    !(db->tokdel = prep(db->wr, "DELETE FROM temp.tok")) ||
+	    !(db->chkadd = prep(db->wr, "INSERT INTO temp.chk(" COLUMNS ") VALUES(?, ?, ?, ?, ?, ?, ?)")) ||
+	    !(db->chkdel = prep(db->wr, "DELETE FROM temp.chk")))
+		return -1;
+	return 0;
+}
+
+static int
+step1(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* text's words as the store has them, each NUL-terminated, in order: how many, or -1 + err */
+int
+idb_tokens(Idb *db, const char *text, Buf *out)
+{
+	int n = 0;
+
+	if (phrasetables(db) < 0)
+		return -1;
+	sqlite3_bind_text(db->tokadd, 1, text, -1, SQLITE_STATIC);
+	if (step1(db->tokadd) < 0)
+		return seterr(EIO, "index: %s", sqlite3_errmsg(db->wr));
+	while (sqlite3_step(db->tokget) == SQLITE_ROW) {
+		bufputs(out, (const char *)sqlite3_column_text(db->tokget, 0));
+		bufputc(out, 0);
+		n++;
+	}
+	sqlite3_reset(db->tokget);
+	step1(db->tokdel);
+	return n;
+}
+
+/* do one message's rows (n of them) have a row matching expr (with phrases)?  1, 0, or -1 + err */
+int
+idb_phrase(Idb *db, const Wrow *rows, size_t n, const char *expr)
+{
+	if (phrasetables(db) < 0)
+		return -1;
+	for (size_t r = 0; r < n; r++) {
+		for (int i = 0; i < Ncols; i++)
+			sqlite3_bind_text(db->chkadd, i + 1, rows[r].cols[i].p ? rows[r].cols[i].p : "", rows[r].cols[i].n,
+				SQLITE_STATIC);
+		if (step1(db->chkadd) < 0)
+			return seterr(EIO, "index: %s", sqlite3_errmsg(db->wr));
+	}
+	sqlite3_stmt *st = NULL;
+	int found = -1;
+	if (sqlite3_prepare_v2(db->wr, "SELECT 1 FROM temp.chk WHERE chk MATCH ? LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	}
+	if (found < 0)
+		seterr(EINVAL, "bad query: %s", sqlite3_errmsg(db->wr));
+	sqlite3_finalize(st);
+	step1(db->chkdel);
+	return found;
 }

@@ -14,7 +14,10 @@
  * A term that names a field the language has not got is searched as
  * words (so "re:" and URLs are words).  Terms become FTS5 queries of
  * the words store, each on its own, and are combined here as sets of
- * message numbers, since a message's words are in a row per part.
+ * message numbers, since a message's words are in a row per part.  A
+ * term of several words ("a phrase", or e-mail) is asked for as all its
+ * words, and the messages that have them are read again for the phrase
+ * (the store keeps no word places).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,7 +34,9 @@ enum { Maxdepth = 50, Maxterms = 256 };
 typedef struct Node Node;
 struct Node {
 	int	op;
-	char	*fts;	/* Tword: its FTS5 query */
+	char	*text;	/* Tword: its text, as given */
+	const char	*cols;	/* in these columns of the store, or NULL: all */
+	int	prefix;	/* its last word a prefix */
 	int64_t	from, to;	/* Tdate: [from, to) */
 	uint16_t	flag;	/* Tis: the bit, and whether it must be set */
 	int	set;
@@ -83,7 +88,7 @@ freenode(Node *n)
 	for (int i = 0; i < n->nkids; i++)
 		freenode(n->kids[i]);
 	free(n->kids);
-	free(n->fts);
+	free(n->text);
 	free(n);
 }
 
@@ -216,6 +221,10 @@ textnode(Parser *p, const char *cols)
 		s++;
 		n = e - s;
 		p->s = e + 1;
+		if (*p->s == '*')	/* "a phr"* as FTS5 writes it */
+			p->s++, prefix = 1;
+		else if (n > 0 && s[n - 1] == '*')	/* "a phr*" */
+			n--, prefix = 1;
 	} else {
 		for (n = 0; !special((unsigned char)s[n]); n++)
 			;
@@ -232,13 +241,11 @@ textnode(Parser *p, const char *cols)
 			seterr(0, "%s", "");	/* punctuation alone: no term */
 		return NULL;
 	}
-	if (cols)
-		bufprint(&b, "{%s} : ", cols);
-	quoted(&b, s, n);
-	if (prefix)
-		bufputs(&b, " *");
 	Node *r = node(Tword);
-	r->fts = b.p;
+	bufadd(&b, s, n);
+	r->text = b.p;
+	r->cols = cols;
+	r->prefix = prefix;
 	return r;
 }
 
@@ -486,15 +493,49 @@ gotdoc(void *arg, int64_t doc)
 	r->docs[r->ndocs++] = doc;
 }
 
+/* the FTS5 query of words w[0..k), each alone (and) or as one phrase */
+static void
+ftsquery(Buf *b, Node *n, const char *w, int k, int phrase)
+{
+	for (int i = 0; i < k; i++, w += strlen(w) + 1) {
+		if (i > 0 && !phrase)
+			bufputs(b, " AND ");
+		if (n->cols && (i == 0 || !phrase))
+			bufprint(b, "{%s} : ", n->cols);
+		if (!phrase)
+			quoted(b, w, strlen(w));
+		else {
+			bufputs(b, i == 0 ? "\"" : " ");
+			for (const char *c = w; *c; c++)
+				bufadd(b, c, 1 + (*c == '"'));
+		}
+		if (!phrase && i == k - 1 && n->prefix)
+			bufputs(b, " *");
+	}
+	if (phrase)
+		bufputs(b, n->prefix ? "\" *" : "\"");
+}
+
 static int
 words(Run *r, Node *n, Set *out)
 {
+	Buf w = { 0 }, and = { 0 }, phrase = { 0 };
+
 	r->ndocs = 0;
 	idb_wlock(r->env->db);
-	int e = idb_match(r->env->db, n->fts, gotdoc, r);
+	int ntok = idb_tokens(r->env->db, n->text, &w), e = ntok < 0 ? -1 : 0;
+	if (ntok > 0) {
+		ftsquery(&and, n, w.p, ntok, 0);
+		ftsquery(&phrase, n, w.p, ntok, 1);
+		e = idb_match(r->env->db, and.p, gotdoc, r);
+	}
 	idb_wunlock(r->env->db);
-	if (e < 0)
+	buffree(&w);
+	buffree(&and);
+	if (e < 0) {
+		buffree(&phrase);
 		return -1;
+	}
 	out->v = xmalloc((r->ndocs + 1) * sizeof *out->v);
 	out->n = r->env->resolve(r->env->arg, r->docs, r->ndocs, out->v);
 	qsort(out->v, out->n, sizeof *out->v, cmpu32);
@@ -503,6 +544,9 @@ words(Run *r, Node *n, Set *out)
 		if (k == 0 || out->v[k - 1] != out->v[i])
 			out->v[k++] = out->v[i];
 	out->n = k;
+	if (k > 0 && ntok > 1)	/* a phrase: those that have its words, read again */
+		out->n = r->env->verify(r->env->arg, out->v, out->n, phrase.p);
+	buffree(&phrase);
 	return 0;
 }
 

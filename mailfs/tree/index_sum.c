@@ -10,7 +10,11 @@
 #include <string.h>
 #include "tree/index.h"
 
-/* kept verbatim, in the record's order; then info's two halves */
+/*
+ * Kept, in the record's order; then info's two halves.  A file whose
+ * bytes are those of its line in info (the same key) is kept as a
+ * reference to that line: most are, and the record is half the size.
+ */
 static const char *kept[] = {
 	"from", "to", "cc", "subject", "date", "unixdate", "messageid", "inreplyto",
 	"size", "lines", "digest", "type", "filename",
@@ -28,6 +32,8 @@ sum_kind(int kind)
 	return name && (strcmp(name, "info") == 0 || strcmp(name, "flags") == 0) ? Nslots + 1 : 0;
 }
 
+enum { Ininfo = 0xFFFFFFFF };	/* a slot's length: see info's line of its name */
+
 static void
 put(Buf *out, const char *p, size_t n)
 {
@@ -35,6 +41,25 @@ put(Buf *out, const char *p, size_t n)
 
 	bufadd(out, &len, sizeof len);
 	bufadd(out, p, n);
+}
+
+/* the value of info's line "key value", or NULL */
+static const char *
+infoline(const char *info, size_t n, const char *key, size_t *len)
+{
+	size_t k = strlen(key);
+
+	for (const char *p = info, *e = info + n; p < e;) {
+		const char *nl = memchr(p, '\n', e - p);
+		if (nl == NULL)
+			nl = e;
+		if ((size_t)(nl - p) > k && memcmp(p, key, k) == 0 && p[k] == ' ') {
+			*len = nl - (p + k + 1);
+			return p + k + 1;
+		}
+		p = nl + 1;
+	}
+	return NULL;
 }
 
 /* slot i of a record: 0, or -1 when the record is short */
@@ -49,14 +74,21 @@ slot(const char *sum, size_t n, int i, const char **p, size_t *len)
 			return -1;
 		memcpy(&l, sum + at, sizeof l);
 		at += sizeof l;
-		if (l > n - at)
+		if (l != Ininfo && l > n - at)
 			return -1;
+		if (k == i && l == Ininfo) {
+			const char *q;
+			size_t qn;
+			if (slot(sum, n, Infopost, &q, &qn) < 0 || (*p = infoline(q, qn, kept[i], len)) == NULL)
+				return -1;
+			return 0;
+		}
 		if (k == i) {
 			*p = sum + at;
 			*len = l;
 			return 0;
 		}
-		at += l;
+		at += l == Ininfo ? 0 : l;
 	}
 }
 
@@ -82,14 +114,25 @@ sum_make(Buf *out, Part *top, uint16_t *hflags)
 	Hdr *h = part_hdr(top);
 	Buf v = { 0 }, fl = { 0 };
 
+	Buf info = { 0 };
 	*hflags = flags_fromfields(hdr_get(h, "Status"), hdr_get(h, "X-Status"));
+	file_gen(&info, top, file_kind("info"));
 	for (size_t i = 0; i < nelem(kept); i++) {
+		const char *line;
+		size_t len;
 		bufreset(&v);
 		file_gen(&v, top, file_kind(kept[i]));
-		put(out, v.p, v.n);
+		const char *nl = info.n ? memchr(info.p, '\n', info.n) : NULL;	/* past unixdate: what sum_file looks in */
+		size_t at = nl ? (size_t)(nl + 1 - info.p) : info.n;
+		if ((line = infoline(info.p + at, info.n - at, kept[i], &len)) != NULL && len == v.n &&
+		    memcmp(line, v.p ? v.p : "", len) == 0 && v.n > 0) {
+			uint32_t ref = Ininfo;
+			bufadd(out, &ref, sizeof ref);
+		} else
+			put(out, v.p, v.n);
 	}
-	bufreset(&v);
-	file_gen(&v, top, file_kind("info"));
+	buffree(&v);
+	v = info;
 	flagsline(&fl, msg_flags(top->msg));
 	const char *nl = v.n ? memchr(v.p, '\n', v.n) : NULL;
 	size_t pre = nl ? (size_t)(nl + 1 - v.p) : 0;
